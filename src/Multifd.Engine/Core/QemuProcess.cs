@@ -1,0 +1,87 @@
+using System.Collections.Immutable;
+using Multifd.Engine.Ports;
+
+namespace Multifd.Engine.Core;
+
+/// <summary>
+/// One QEMU process (the source or the destination): its BQL, its migration error (migrate_set_error),
+/// its threads, and where its trace events go.
+/// </summary>
+public sealed class QemuProcess
+{
+    private readonly IMigrationObserver observer;
+    private readonly object errorGate = new();
+    private string? error;
+
+    private readonly Func<bool>? spuriousWakeup;
+
+    /// <param name="spuriousWakeup">Where cond waits may wake spuriously, the world's choice for each wait.</param>
+    public QemuProcess(Side side, Platform platform, IMigrationObserver observer, ProtocolVariant variant,
+        Func<bool>? spuriousWakeup = null)
+    {
+        Side = side;
+        Platform = platform;
+        this.observer = observer;
+        Variant = variant;
+        this.spuriousWakeup = spuriousWakeup;
+        Bql = new Bql(OnLocked);
+    }
+
+    public Side Side { get; }
+
+    /// <summary>The host this QEMU runs on.</summary>
+    public Platform Platform { get; }
+
+    public Bql Bql { get; }
+
+    /// <summary>The protocol variant this process runs (Correct, or one known-bug deviation).</summary>
+    public ProtocolVariant Variant { get; }
+
+    /// <summary>The first error recorded by migrate_set_error, or null.</summary>
+    public string? Error => Volatile.Read(ref error);
+
+    /// <summary>migrate_has_error().</summary>
+    public bool HasError => Error is not null;
+
+    /// <summary>Emits a trace event from the calling thread.</summary>
+    public void Trace(MigrationEvent e) => observer.On(new Observation(Side, QemuThread.Current.Name, e));
+
+    /// <summary>migrate_set_error / migrate_error_propagate: keeps the first error.</summary>
+    /// <remarks>Simplification: QEMU guards s->error with error_mutex; no thread waits on it, so a plain
+    /// monitor with no wait is used and no ordering is lost.</remarks>
+    public void SetError(string message, ErrorKind kind)
+    {
+        Interlocked.CompareExchange(ref error, message, null);
+        Trace(new MigrationErrorSet(message, kind));
+    }
+
+    /// <summary>A mutex of this process whose acquisitions are traced (for lock-discipline checks).</summary>
+    public QemuMutex NewMutex(string name, string? device = null) => new(name, OnLocked, device);
+
+    /// <summary>A cond of this process on <paramref name="mutex"/>.</summary>
+    public QemuCond NewCond(string name, QemuMutex mutex) => new(name, mutex, spuriousWakeup);
+
+    /// <summary>qemu_thread_create with start/end events; a failed QEMU assertion ends the thread as an abort.</summary>
+    public QemuThread StartThread(string name, Action body) => QemuThread.Create(name, self =>
+    {
+        Trace(new ThreadStarted(name));
+        var aborted = false;
+        try
+        {
+            body();
+        }
+        catch (QemuAbortException ex)
+        {
+            aborted = true;
+            Trace(new QemuAborted(ex.Message));
+        }
+        finally
+        {
+            Trace(new ThreadEnded(name, aborted));
+        }
+    });
+
+    private void OnLocked(QemuMutex m) => Trace(new MutexLocked(m.Name, m.Device, HeldBy(QemuThread.Current)));
+
+    private static ImmutableArray<string> HeldBy(QemuThread thread) => [.. thread.HeldMutexes];
+}

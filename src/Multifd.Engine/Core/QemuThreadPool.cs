@@ -1,0 +1,82 @@
+namespace Multifd.Engine.Core;
+
+/// <summary>
+/// util/thread-pool.c's ThreadPool as the migration core uses it: thread_pool_submit_immediate gives every
+/// work item a thread of its own (thread_pool_adjust_max_threads_to_work); thread_pool_wait waits for
+/// cur_work == 0 on all_finished_cond; thread_pool_free waits for every work item to return.
+/// Simplification: a work item's thread is created at submission; GLib's scheduling of queued work onto
+/// idle pool threads is not modelled (the controlled scheduler already delays the thread's first step).
+/// </summary>
+public sealed class QemuThreadPool
+{
+    private readonly QemuMutex curWorkLock;
+    private readonly QemuCond allFinishedCond;
+    private readonly Func<string, Action, QemuThread> startThread;
+    private readonly List<QemuThread> threads = [];
+    private int curWork; // protected by curWorkLock
+
+    /// <param name="startThread">Creates a thread (the context traces thread start and end).</param>
+    public QemuThreadPool(string name, Func<string, Action, QemuThread> startThread)
+    {
+        Name = name;
+        this.startThread = startThread;
+        curWorkLock = new QemuMutex($"{name}.cur_work_lock");
+        allFinishedCond = new QemuCond($"{name}.all_finished_cond", curWorkLock);
+    }
+
+    public string Name { get; }
+
+    /// <summary>thread_pool_submit_immediate.</summary>
+    public void SubmitImmediate(string threadName, Action work)
+    {
+        using (curWorkLock.Locked())
+        {
+            curWork++;
+        }
+
+        threads.Add(startThread(threadName, () => RunWork(work)));
+    }
+
+    /// <summary>thread_pool_wait: returns once every submitted work item has returned.</summary>
+    public void Wait()
+    {
+        using (curWorkLock.Locked())
+        {
+            while (curWork > 0)
+            {
+                allFinishedCond.Wait();
+            }
+        }
+    }
+
+    /// <summary>thread_pool_free (g_thread_pool_free with wait = TRUE): waits for all work, joins threads.</summary>
+    public void Free()
+    {
+        Wait();
+        foreach (var thread in threads)
+        {
+            thread.Join();
+        }
+
+        threads.Clear();
+    }
+
+    private void RunWork(Action work)
+    {
+        try
+        {
+            work();
+        }
+        finally
+        {
+            using (curWorkLock.Locked())
+            {
+                curWork--;
+                if (curWork == 0)
+                {
+                    allFinishedCond.Broadcast();
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,216 @@
+using Multifd.Engine.Core;
+using Multifd.Engine.Ports;
+using Multifd.Engine.Wire;
+
+namespace Multifd.Engine.Destination;
+
+/// <summary>
+/// The destination half of migration/multifd.c: one recv thread per channel, the sync with the main thread
+/// (multifd_recv_sync_main), termination and cleanup. Recv threads never hold the BQL.
+/// </summary>
+public sealed class MultifdRecv
+{
+    private readonly QemuProcess qemu;
+    private readonly RecvParams[] channels;
+    private readonly Func<string, uint, ReadOnlyMemory<byte>, LoadError?> loadStateBuffer;
+    private readonly QemuSemaphore semSync = new("multifd_recv_state->sem_sync");
+    private int exiting; // atomic
+
+    /// <param name="loadStateBuffer">qemu_loadvm_load_state_buffer(idstr, instance_id, buf).</param>
+    public MultifdRecv(QemuProcess qemu, IReadOnlyList<IMigrationChannel> multifdChannels,
+        Func<string, uint, ReadOnlyMemory<byte>, LoadError?> loadStateBuffer)
+    {
+        this.qemu = qemu;
+        this.loadStateBuffer = loadStateBuffer;
+        channels = multifdChannels.Select((c, i) => new RecvParams(i, c)).ToArray();
+    }
+
+    private bool ShouldExit => Volatile.Read(ref exiting) != 0;
+
+    /// <summary>Creates the recv threads (multifd_recv_new_channel for every incoming channel).</summary>
+    public void Setup()
+    {
+        foreach (var p in channels)
+        {
+            p.Thread = qemu.StartThread($"recv[ch{p.Id}]", () => RecvThread(p));
+        }
+    }
+
+    /// <summary>multifd_recv_thread.</summary>
+    private void RecvThread(RecvParams p)
+    {
+        var reader = new QemuFileReader(p.Channel);
+        LoadError? error = null;
+        var header = new byte[MultifdWire.HeaderSize];
+        while (error is null)
+        {
+            if (ShouldExit)
+            {
+                break;
+            }
+
+            var ret = reader.ReadAllEof(header);
+            if (ret == 0)
+            {
+                // A clean end of stream at a packet boundary: the thread just ends, with no error.
+                break;
+            }
+
+            if (ret < 0)
+            {
+                error = new($"multifd_recv_{p.Id}: read failed: {-reader.Error}", ErrorKind.Channel);
+                break;
+            }
+
+            if (MultifdWire.CheckHeader(header, out var flags) is { } headerError)
+            {
+                error = new(headerError, ErrorKind.Rejected);
+                break;
+            }
+
+            error = (flags & MultifdWire.FlagDeviceState) != 0
+                ? RecvDeviceState(reader, flags)
+                : RecvRam(p, reader, flags);
+        }
+
+        if (error is not null)
+        {
+            TerminateThreads(error);
+        }
+    }
+
+    /// <summary>The device-state branch: the rest of the header, the payload, then load_state_buffer.</summary>
+    private LoadError? RecvDeviceState(QemuFileReader reader, uint flags)
+    {
+        var rest = new byte[MultifdWire.DeviceStateHeaderSize - MultifdWire.HeaderSize];
+        if (reader.ReadAllEof(rest) != 1)
+        {
+            return new("multifd: unexpected EOF after packet header", ErrorKind.Channel);
+        }
+
+        var idstrError = MultifdWire.ParseDeviceStateHeader(rest, out var idstr, out var instanceId, out var size);
+        if (size == 0)
+        {
+            return new("multifd: received empty device state packet", ErrorKind.Rejected);
+        }
+
+        // multifd_device_state_recv: g_malloc(next_packet_size), read the payload, then check the idstr.
+        if (size > MaxModelPacketBytes)
+        {
+            return new($"multifd: device state packet of {size} bytes (beyond what the model allocates)", ErrorKind.Rejected);
+        }
+
+        var payload = new byte[size];
+        if (reader.ReadAllEof(payload) != 1)
+        {
+            return new("multifd: unexpected EOF in device state payload", ErrorKind.Channel);
+        }
+
+        if (idstrError is not null)
+        {
+            return new(idstrError, ErrorKind.Rejected);
+        }
+
+        if (loadStateBuffer(idstr, instanceId, payload) is { } loadError)
+        {
+            return loadError;
+        }
+
+        if ((flags & MultifdWire.FlagSync) != 0)
+        {
+            return new("multifd: received SYNC device state packet", ErrorKind.Rejected);
+        }
+
+        return null;
+    }
+
+    /// <summary>The RAM branch: the model's RAM packets carry no pages; a SYNC parks the thread until the main thread syncs.</summary>
+    private LoadError? RecvRam(RecvParams p, QemuFileReader reader, uint flags)
+    {
+        var rest = new byte[MultifdWire.RamPacketSize - MultifdWire.HeaderSize];
+        if (reader.ReadAllEof(rest) != 1)
+        {
+            return new("multifd: unexpected EOF after packet header", ErrorKind.Channel);
+        }
+
+        if ((flags & MultifdWire.FlagSync) != 0)
+        {
+            semSync.Post();
+            p.SemSync.Wait();
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// multifd_recv_sync_main (main thread, BQL held): waits for every channel's SYNC, then releases them.
+    /// </summary>
+    public void SyncMain()
+    {
+        for (var i = 0; i < channels.Length; i++)
+        {
+            semSync.Wait();
+        }
+
+        foreach (var p in channels)
+        {
+            p.SemSync.Post();
+        }
+
+        qemu.Trace(new RecvSyncMain(true));
+    }
+
+    /// <summary>
+    /// multifd_recv_terminate_threads: the first terminator records its error; every later one (and every
+    /// error after multifd_recv_shutdown) is dropped. Releases parked threads and shuts the channels down.
+    /// </summary>
+    public void TerminateThreads(LoadError? error)
+    {
+        if (Interlocked.Exchange(ref exiting, 1) == 1)
+        {
+            if (error is not null)
+            {
+                qemu.Trace(new ErrorReported($"dropped (recv already exiting): {error.Message}", error.Kind));
+            }
+
+            return;
+        }
+
+        if (error is not null)
+        {
+            qemu.SetError(error.Message, error.Kind);
+        }
+
+        foreach (var p in channels)
+        {
+            p.SemSync.Post();
+            p.Channel.Shutdown();
+        }
+    }
+
+    /// <summary>multifd_recv_shutdown (from process_incoming_migration_bh): terminate without joining.</summary>
+    public void Shutdown() => TerminateThreads(null);
+
+    /// <summary>multifd_recv_cleanup: terminate, then join every recv thread in index order.</summary>
+    public void Cleanup()
+    {
+        TerminateThreads(null);
+        foreach (var p in channels)
+        {
+            p.Thread?.Join();
+        }
+
+        qemu.Trace(new RecvThreadsJoined());
+    }
+
+    /// <summary>Simplification: QEMU trusts next_packet_size (up to 4 GiB); the model refuses beyond this.</summary>
+    public const uint MaxModelPacketBytes = 1 << 20;
+
+    private sealed class RecvParams(int id, IMigrationChannel channel)
+    {
+        public readonly int Id = id;
+        public readonly IMigrationChannel Channel = channel;
+        public readonly QemuSemaphore SemSync = new($"recv[ch{id}].sem_sync");
+        public QemuThread? Thread;
+    }
+}

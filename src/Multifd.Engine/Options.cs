@@ -1,0 +1,86 @@
+using Multifd.Engine.Wire;
+
+namespace Multifd.Engine;
+
+/// <summary>QEMU's OnOffAuto property type.</summary>
+public enum OnOffAuto
+{
+    Auto,
+    On,
+    Off,
+}
+
+/// <summary>The host a QEMU runs on: decides the AUTO value of after-iter and the host byte order.</summary>
+public enum Platform
+{
+    X86_64,
+    Aarch64,
+    S390x,
+    Ppc64,
+}
+
+public static class PlatformFacts
+{
+    /// <summary>vfio_arch_wants_loading_config_after_iter(): ARM needs the interrupt controller loaded first.</summary>
+    public static bool WantsConfigAfterIter(this Platform platform) => platform == Platform.Aarch64;
+
+    public static ByteOrder HostByteOrder(this Platform platform) =>
+        platform is Platform.S390x or Platform.Ppc64 ? ByteOrder.BigEndian : ByteOrder.LittleEndian;
+}
+
+/// <summary>The vfio-pci migration properties of one device on one side.</summary>
+/// <param name="MultifdTransfer">x-migration-multifd-transfer.</param>
+/// <param name="LoadConfigAfterIter">x-migration-load-config-after-iter (10.1).</param>
+/// <param name="MaxQueuedBuffers">x-migration-max-queued-buffers: the count limit of the v2..v6 series (never merged).</param>
+/// <param name="MaxQueuedBuffersSizeBytes">x-migration-max-queued-buffers-size (10.1).</param>
+public sealed record VfioDeviceProperties(
+    OnOffAuto MultifdTransfer = OnOffAuto.Auto,
+    OnOffAuto LoadConfigAfterIter = OnOffAuto.Auto,
+    ulong MaxQueuedBuffers = ulong.MaxValue,
+    ulong MaxQueuedBuffersSizeBytes = ulong.MaxValue);
+
+/// <summary>Migration capabilities and parameters of one side (the migration object).</summary>
+/// <param name="Multifd">The multifd capability.</param>
+/// <param name="MultifdChannels">multifd-channels.</param>
+/// <param name="MultifdCompressionNone">multifd-compression == none.</param>
+/// <param name="MappedRam">The mapped-ram capability (device state over multifd needs it off).</param>
+/// <param name="SendSwitchoverStart">The send-switchover-start property.</param>
+/// <param name="ZeroCopySend">The zero-copy-send capability.</param>
+/// <param name="MultifdFlushAfterEachSection">x-multifd-flush-after-each-section (legacy RAM sync mode).</param>
+public sealed record MigrationParameters(
+    Platform Platform = Platform.X86_64,
+    bool Multifd = true,
+    int MultifdChannels = 2,
+    bool MultifdCompressionNone = true,
+    bool MappedRam = false,
+    bool SendSwitchoverStart = true,
+    bool ZeroCopySend = false,
+    bool MultifdFlushAfterEachSection = false)
+{
+    /// <summary>multifd_device_state_supported().</summary>
+    public bool MultifdDeviceStateSupported => Multifd && !MappedRam && MultifdCompressionNone;
+
+    /// <summary>vfio_multifd_transfer_supported().</summary>
+    public bool VfioMultifdTransferSupported => MultifdDeviceStateSupported && SendSwitchoverStart;
+}
+
+/// <summary>One VFIO device as QEMU registers it: its name and savevm identity, and its properties.</summary>
+/// <param name="Name">vbasedev->name.</param>
+/// <param name="DataBufferSizeBytes">migration->data_buffer_size: MIN(1 MiB, stop-copy size) in QEMU; small in models.</param>
+public sealed record VfioDeviceConfig(
+    string Name,
+    uint InstanceId,
+    int DataBufferSizeBytes,
+    VfioDeviceProperties Properties)
+{
+    /// <summary>The savevm section idstr ("0000:00:02.0/vfio" in QEMU).</summary>
+    public string Idstr => $"{Name}/vfio";
+}
+
+/// <summary>Behaviour the model assumes where QEMU relies on timing rather than synchronization.</summary>
+/// <param name="SendThreadsDrainBeforeShutdown">
+/// The source's send threads have written every queued job before multifd_send_shutdown closes the
+/// channels. QEMU has no barrier for device state there (only timing); turn this off to explore the race.
+/// </param>
+/// <param name="SpuriousWakeups">qemu_cond_wait may return without a signal (POSIX allows it).</param>
+public sealed record ModelAssumptions(bool SendThreadsDrainBeforeShutdown = true, bool SpuriousWakeups = false);

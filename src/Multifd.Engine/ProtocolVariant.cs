@@ -1,0 +1,35 @@
+namespace Multifd.Engine;
+
+/// <summary>
+/// A named, documented deviation of the protocol: an earlier or plausible-wrong version of QEMU's code.
+/// Each variant is checked at exactly one place in the engine (grep the enum member).
+/// </summary>
+public enum ProtocolVariant
+{
+    /// <summary>QEMU 10.1 as merged (the protocol the checker must find no bug in).</summary>
+    Correct,
+    /// <summary>ram_save_complete sends a final multifd SYNC with no MULTIFD_FLUSH marker (9.1 637280aeb2, fixed by 1d457daf86).</summary>
+    FinalSyncStrandsRecv,
+    /// <summary>Load-thread cleanup waits once on thread_finished instead of looping while running (series v3 22/24).</summary>
+    SingleWaitCleanup,
+    /// <summary>A partial write() of a state buffer is taken as the whole buffer (mutation of the v3 write path).</summary>
+    ShortWriteAsComplete,
+    /// <summary>VFIODeviceStatePacket header in host byte order (before cbb2e10526).</summary>
+    HostEndianHeader,
+    /// <summary>migration_incoming_state_destroy entered without the BQL (fixed by 6a76eb4872).</summary>
+    CleanupWithoutBql,
+    /// <summary>The load thread starts at load_setup, not at MIG_CMD_SWITCHOVER_START (series v2, without its gate).</summary>
+    LoadThreadAtSetup,
+    /// <summary>QEMU 10.0 on ARM64: config loaded without waiting for DEV_CONFIG_LOAD_READY (before 6380b0a02f).</summary>
+    NoConfigInterlock,
+    /// <summary>The queued-buffers count is decremented when a write starts, not after it (count limit of the v2..v6 series).</summary>
+    QueuedCountDrift,
+    /// <summary>vfio_multifd_switchover_start takes load_bufs_mutex without dropping the BQL.</summary>
+    LockOrderInversion,
+    /// <summary>vfio_load_cleanup_load_bufs_thread takes load_bufs_mutex without dropping the BQL (deadlocks).</summary>
+    CleanupLockOrderInversion,
+    /// <summary>Device-state packets sent with the zero-copy write flag (fixed by 6be7696129).</summary>
+    ZeroCopyDeviceState,
+    /// <summary>The destination ignores a migration error set by a recv thread after loadvm (before e0ad300fe1).</summary>
+    NoErrorCheckAfterLoadvm,
+}

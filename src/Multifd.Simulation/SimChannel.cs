@@ -1,0 +1,158 @@
+using Multifd.Engine.Ports;
+using Multifd.Engine.Wire;
+
+namespace Multifd.Simulation;
+
+/// <summary>
+/// An in-order byte stream between the two QEMUs (a socket): each write is appended whole, a read returns
+/// what is there (blocking while empty). Optional capacity makes writers block like a full socket buffer.
+/// Faults: a failed write breaks the stream (the reader gets the bytes written before, then an error);
+/// a failed read returns an error to the reader.
+/// </summary>
+public sealed class SimChannel : IMigrationChannel
+{
+    private readonly object gate = new();
+    private readonly Queue<byte[]> segments = new();
+    private readonly int capacityBytes;
+    private readonly FaultPlan faults;
+    private readonly Fault? writeFault;
+    private readonly Fault? readFault;
+    private int headOffset;
+    private int bufferedBytes;
+    private bool writerClosed;
+    private bool broken;
+    private bool shutdown;
+
+    /// <param name="capacityBytes">0: unbounded. Otherwise a write waits while this many bytes are unread.</param>
+    public SimChannel(string name, int capacityBytes = 0, FaultPlan? faults = null, Fault? writeFault = null,
+        Fault? readFault = null)
+    {
+        Name = name;
+        this.capacityBytes = capacityBytes;
+        this.faults = faults ?? FaultPlan.None;
+        this.writeFault = writeFault;
+        this.readFault = readFault;
+    }
+
+    public string Name { get; }
+
+    /// <summary>Total bytes ever written (for reports).</summary>
+    public long BytesWritten { get; private set; }
+
+    public int Write(ReadOnlySpan<byte> bytes)
+    {
+        if (writeFault is { } wf && faults.Fires(wf, Side.Source, $"{Name} write of {bytes.Length} bytes"))
+        {
+            lock (gate)
+            {
+                // The main channel "ends early": a clean end of stream; a multifd channel breaks.
+                writerClosed |= wf == Fault.MainChannelEof;
+                broken |= wf != Fault.MainChannelEof;
+                Monitor.PulseAll(gate);
+            }
+
+            return -Errno.EPIPE;
+        }
+
+        return Append(bytes, null, copy: true);
+    }
+
+    private int Append(ReadOnlySpan<byte> bytes, byte[]? shared, bool copy)
+    {
+        if (!copy && writeFault is { } wf && faults.Fires(wf, Side.Source, $"{Name} write of {bytes.Length} bytes"))
+        {
+            return -Errno.EPIPE;
+        }
+
+        var segment = copy ? bytes.ToArray() : shared!;
+        lock (gate)
+        {
+            while (capacityBytes > 0 && bufferedBytes > 0 && bufferedBytes + segment.Length > capacityBytes
+                   && !shutdown && !broken)
+            {
+                Monitor.Wait(gate);
+            }
+
+            if (shutdown || broken || writerClosed)
+            {
+                return -Errno.EPIPE;
+            }
+
+            segments.Enqueue(segment);
+            bufferedBytes += segment.Length;
+            BytesWritten += segment.Length;
+            Monitor.PulseAll(gate);
+            return 0;
+        }
+    }
+
+    /// <summary>Zero-copy: the reader gets <paramref name="buffer"/> itself, as it is when read.</summary>
+    public int WriteZeroCopy(byte[] buffer) => Append(buffer, buffer, copy: false);
+
+    public int Read(Span<byte> buffer)
+    {
+        if (readFault is { } rf && faults.Fires(rf, Side.Destination, $"{Name} read"))
+        {
+            return -Errno.EIO;
+        }
+
+        lock (gate)
+        {
+            while (segments.Count == 0 && !writerClosed && !broken && !shutdown)
+            {
+                Monitor.Wait(gate);
+            }
+
+            if (shutdown)
+            {
+                return -Errno.EIO;
+            }
+
+            if (segments.Count == 0)
+            {
+                return broken ? -Errno.EIO : 0;
+            }
+
+            var n = 0;
+            while (n < buffer.Length && segments.Count > 0)
+            {
+                var head = segments.Peek();
+                var take = Math.Min(head.Length - headOffset, buffer.Length - n);
+                head.AsSpan(headOffset, take).CopyTo(buffer[n..]);
+                n += take;
+                headOffset += take;
+                if (headOffset == head.Length)
+                {
+                    segments.Dequeue();
+                    headOffset = 0;
+                }
+            }
+
+            bufferedBytes -= n;
+            if (capacityBytes > 0)
+            {
+                Monitor.PulseAll(gate);
+            }
+
+            return n;
+        }
+    }
+
+    public void CloseWrite()
+    {
+        lock (gate)
+        {
+            writerClosed = true;
+            Monitor.PulseAll(gate);
+        }
+    }
+
+    public void Shutdown()
+    {
+        lock (gate)
+        {
+            shutdown = true;
+            Monitor.PulseAll(gate);
+        }
+    }
+}

@@ -1,0 +1,1 @@
+namespace Multifd.Specifications; internal static class Placeholder { }
