@@ -9,7 +9,9 @@ public class RewritingGuardTests
 {
     [Theory]
     [InlineData(typeof(Multifd.Engine.Core.QemuThread))]
-    [InlineData(typeof(Multifd.Checker.Entry.CoreSmoke))]
+    [InlineData(typeof(Multifd.Simulation.SimChannel))]
+    [InlineData(typeof(Multifd.Specifications.Property))]
+    [InlineData(typeof(Multifd.Checker.Entry.ScenarioTests))]
     public void AssemblyLoadedByTheTestsIsRewritten(Type typeInAssembly)
     {
         var assembly = typeInAssembly.Assembly;

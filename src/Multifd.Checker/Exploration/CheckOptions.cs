@@ -1,0 +1,39 @@
+using Multifd.Checker.Scenarios;
+using Multifd.Engine;
+
+namespace Multifd.Checker.Exploration;
+
+/// <summary>One exploration: a scenario, a protocol variant, and how to search.</summary>
+public sealed record CheckOptions
+{
+    public required Scenario Scenario { get; init; }
+
+    public ProtocolVariant Variant { get; init; }
+
+    public int Iterations { get; init; } = 200;
+
+    /// <summary>Stop after this many seconds even if iterations remain (null: no limit).</summary>
+    public int? TimeBudgetSeconds { get; init; }
+
+    public string Strategy { get; init; } = "portfolio";
+
+    public uint Seed { get; init; } = 1;
+
+    public int MaxSteps { get; init; } = 20000;
+
+    /// <summary>Coyote's liveness temperature threshold (hot-state steps before a liveness bug).</summary>
+    public uint LivenessTemperatureThreshold { get; init; } = 2000;
+
+    /// <summary>A trace to replay instead of searching.</summary>
+    public string? ReplayTrace { get; init; }
+
+    public static CheckOptions For(Scenario scenario, string? variant = null) => new()
+    {
+        Scenario = scenario,
+        Variant = Variants.Parse(variant ?? scenario.Variant),
+        Iterations = scenario.Exploration.Iterations,
+        Strategy = scenario.Exploration.Strategy,
+        Seed = scenario.Exploration.Seed,
+        MaxSteps = scenario.Exploration.MaxSteps,
+    };
+}

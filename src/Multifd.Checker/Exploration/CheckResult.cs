@@ -1,0 +1,56 @@
+using Multifd.Checker.Scenarios;
+using Multifd.Simulation;
+
+namespace Multifd.Checker.Exploration;
+
+/// <summary>A property that failed, as the checker reports it.</summary>
+/// <param name="Property">"P1".."P12", or "P10" for a hang (Coyote's deadlock detection).</param>
+/// <param name="Name">The property's name, e.g. "LoadsInIndexOrder".</param>
+public sealed record Violation(string Property, string Name, string Message);
+
+/// <summary>Everything one exploration found and measured.</summary>
+public sealed record CheckResult
+{
+    public required CheckOptions Options { get; init; }
+
+    public int SchedulesExplored { get; init; }
+
+    public double ElapsedSeconds { get; init; }
+
+    public double SchedulesPerSecond => ElapsedSeconds > 0 ? SchedulesExplored / ElapsedSeconds : 0;
+
+    /// <summary>Scheduling decisions per schedule (Coyote's fair steps): min, average, max.</summary>
+    public (long Min, double Avg, long Max) Decisions { get; init; }
+
+    public int? FirstBugIteration { get; init; }
+
+    public Violation? Violation { get; init; }
+
+    /// <summary>Coyote's reproducible trace of the failing schedule.</summary>
+    public string? Trace { get; init; }
+
+    /// <summary>The failing schedule's timeline.</summary>
+    public IReadOnlyList<TimelineEntry>? Timeline { get; init; }
+
+    /// <summary>How many schedules ended in success and in each kind of clean failure.</summary>
+    public IReadOnlyDictionary<string, int> Outcomes { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>Per device: the peak queued count and bytes over all explored schedules.</summary>
+    public IReadOnlyDictionary<string, (ulong Count, ulong Bytes)> PeakQueued { get; init; } = new Dictionary<string, (ulong, ulong)>();
+
+    /// <summary>How many schedules reached each situation.</summary>
+    public IReadOnlyDictionary<string, int> Situations { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>Situations the scenario must reach that no schedule reached.</summary>
+    public IReadOnlyList<string> MissedSituations { get; init; } = [];
+
+    /// <summary>Calls Coyote saw that it does not control (should be none).</summary>
+    public IReadOnlyList<string> Uncontrolled { get; init; } = [];
+
+    /// <summary>An error of the checker itself (not a protocol bug).</summary>
+    public string? InternalError { get; init; }
+
+    public bool FoundBug => Violation is not null;
+
+    public Scenario Scenario => Options.Scenario;
+}

@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Microsoft.Coyote;
+using Microsoft.Coyote.Logging;
+using Microsoft.Coyote.SystematicTesting;
+using Multifd.Checker.Harness;
+using Multifd.Simulation;
+
+namespace Multifd.Checker.Exploration;
+
+/// <summary>Progress of a running exploration.</summary>
+public sealed record ExplorationProgress(int Schedules, int Target, double ElapsedSeconds, int Bugs);
+
+/// <summary>
+/// Runs a scenario under Coyote's controlled scheduler, many schedules, and gathers what they found:
+/// the first violation (with its trace and timeline), outcomes, queue peaks and situation coverage.
+/// </summary>
+public static partial class Explorer
+{
+    public static CheckResult Run(CheckOptions options, IProgress<ExplorationProgress>? progress = null)
+    {
+        var collector = new Collector(options);
+        var configuration = Configure(options);
+        var stopwatch = Stopwatch.StartNew();
+        using var engine = TestingEngine.Create(configuration, collector.Iteration);
+        engine.SetLogger(new MemoryLogger(VerbosityLevel.Error));
+        engine.RegisterStartIterationCallBack(i => collector.Started = (int)i + 1);
+        engine.RegisterEndIterationCallBack(i =>
+        {
+            collector.Finish();
+            progress?.Report(new ExplorationProgress((int)i + 1, options.Iterations, stopwatch.Elapsed.TotalSeconds,
+                engine.TestReport.NumOfFoundBugs));
+        });
+        engine.Run();
+        stopwatch.Stop();
+
+        var report = engine.TestReport;
+        var paths = report.NumOfExploredFairPaths + report.NumOfExploredUnfairPaths;
+        var bug = report.NumOfFoundBugs > 0 ? report.BugReports.First() : null;
+        var violation = bug is null ? null : Classify(bug);
+        var internalError = violation?.Property == "internal" ? violation.Message : null;
+        return new CheckResult
+        {
+            Options = options,
+            SchedulesExplored = Math.Max(paths, collector.Started),
+            ElapsedSeconds = stopwatch.Elapsed.TotalSeconds,
+            Decisions = report.NumOfExploredFairPaths > 0
+                ? (report.MinExploredFairSteps, (double)report.TotalExploredFairSteps / report.NumOfExploredFairPaths, report.MaxExploredFairSteps)
+                : (report.MinExploredUnfairSteps, paths > 0 ? (double)report.TotalExploredUnfairSteps / paths : 0, report.MaxExploredUnfairSteps),
+            FirstBugIteration = bug is null ? null : collector.Started,
+            Violation = internalError is null ? violation : null,
+            InternalError = internalError,
+            Trace = bug is null ? null : engine.ReproducibleTrace,
+            Timeline = bug is null ? null : collector.Current?.Bridge.Timeline.ToList(),
+            Outcomes = collector.Outcomes,
+            PeakQueued = collector.Peaks,
+            Situations = collector.SituationCounts,
+            MissedSituations = options.Scenario.MustReach.Where(s => !collector.SituationCounts.ContainsKey(s)).ToList(),
+            Uncontrolled = [.. report.UncontrolledInvocations],
+        };
+    }
+
+    /// <summary>The Coyote configuration for an exploration (or a replay).</summary>
+    public static Configuration Configure(CheckOptions options)
+    {
+        var c = Configuration.Create()
+            .WithTestingIterations((uint)options.Iterations)
+            .WithRandomGeneratorSeed(options.Seed)
+            .WithMaxSchedulingSteps((uint)options.MaxSteps)
+            .WithLivenessTemperatureThreshold(options.LivenessTemperatureThreshold)
+            .WithPartiallyControlledConcurrencyAllowed(false)
+            .WithTelemetryEnabled(false)
+            .WithConsoleLoggingEnabled(false);
+        if (options.TimeBudgetSeconds is { } budget)
+        {
+            c = c.WithTestingTimeout(Math.Max(1, budget));
+        }
+
+        if (options.ReplayTrace is { } trace)
+        {
+            return c.WithReproducibleTrace(trace);
+        }
+
+        return options.Strategy switch
+        {
+            "random" => c.WithRandomStrategy(),
+            "pct" => c.WithPrioritizationStrategy(false),
+            "fair-pct" => c.WithPrioritizationStrategy(true),
+            "probabilistic" => c.WithProbabilisticStrategy(),
+            "q-learning" => c.WithQLearningStrategy(),
+            _ => c, // the default: a fair portfolio of strategies rotated across schedules
+        };
+    }
+
+    /// <summary>Maps a Coyote bug report to the property it violates.</summary>
+    public static Violation Classify(string bugReport)
+    {
+        var m = PropertyMessage().Match(bugReport);
+        if (m.Success)
+        {
+            return new Violation(m.Groups[1].Value, m.Groups[2].Value, m.Groups[3].Value.Trim());
+        }
+
+        if (bugReport.Contains("Deadlock detected", StringComparison.Ordinal)
+            || bugReport.Contains("Potential deadlock", StringComparison.Ordinal))
+        {
+            return new Violation("P10", "NoHang", bugReport.Trim());
+        }
+
+        if (bugReport.Contains("liveness bug", StringComparison.Ordinal))
+        {
+            return new Violation("P8", "EveryThreadTerminates", bugReport.Trim());
+        }
+
+        return new Violation("internal", "InternalError", bugReport.Trim());
+    }
+
+    [GeneratedRegex(@"^(P\d+) ([A-Za-z]+): (.*)$", RegexOptions.Singleline)]
+    private static partial Regex PropertyMessage();
+
+    /// <summary>The per-iteration test body and what it gathers across iterations.</summary>
+    private sealed class Collector(CheckOptions options)
+    {
+        public int Started;
+
+        public MigrationRun? Current;
+
+        public Dictionary<string, int> Outcomes { get; } = [];
+
+        public Dictionary<string, (ulong Count, ulong Bytes)> Peaks { get; } = [];
+
+        public Dictionary<string, int> SituationCounts { get; } = [];
+
+        public void Iteration()
+        {
+            Current = new MigrationRun(options.Scenario, options.Variant, new CoyoteChoices(),
+                v => Microsoft.Coyote.Specifications.Specification.Assert(false, v.Message));
+            Current.Execute();
+        }
+
+        /// <summary>Accounts the schedule that just ended (whatever way it ended).</summary>
+        public void Finish()
+        {
+            if (Current is null)
+            {
+                return;
+            }
+
+            if (Current.Outcome is { } outcome)
+            {
+                Outcomes[outcome.Label] = Outcomes.GetValueOrDefault(outcome.Label) + 1;
+            }
+
+            foreach (var (device, peak) in Current.Peaks.Peaks)
+            {
+                var old = Peaks.GetValueOrDefault(device);
+                Peaks[device] = (Math.Max(old.Count, peak.Count), Math.Max(old.Bytes, peak.Bytes));
+            }
+
+            foreach (var situation in Current.Situations.Counts.Keys)
+            {
+                SituationCounts[situation] = SituationCounts.GetValueOrDefault(situation) + 1;
+            }
+        }
+    }
+}

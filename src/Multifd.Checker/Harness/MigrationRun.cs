@@ -1,0 +1,117 @@
+using Multifd.Checker.Scenarios;
+using Multifd.Engine;
+using Multifd.Engine.Core;
+using Multifd.Engine.Destination;
+using Multifd.Engine.Ports;
+using Multifd.Engine.Source;
+using Multifd.Simulation;
+using Multifd.Specifications;
+
+namespace Multifd.Checker.Harness;
+
+/// <summary>How one migration (one schedule) ended.</summary>
+/// <param name="Completed">The destination started the VM.</param>
+/// <param name="FailureKind">For a failed migration: what failed it (the destination's first error, else the source's).</param>
+public sealed record RunOutcome(bool Completed, ErrorKind? FailureKind, string? FailureMessage)
+{
+    /// <summary>"success", or "failed:queue-limit" and the like.</summary>
+    public string Label => Completed ? "success" : $"failed:{Variants.Kebab(FailureKind?.ToString() ?? "Other")}";
+}
+
+/// <summary>
+/// One migration of a scenario: builds the world and both QEMUs, runs them to the end, joins everything and
+/// checks every property. The same code runs under Coyote (one schedule) and on real threads.
+/// </summary>
+public sealed class MigrationRun
+{
+    private readonly Scenario scenario;
+    private readonly ProtocolVariant variant;
+    private readonly IChoices choices;
+    private readonly bool realThreads;
+
+    public MigrationRun(Scenario scenario, ProtocolVariant variant, IChoices choices, Action<PropertyViolation> onViolation,
+        bool realThreads = false)
+    {
+        this.scenario = scenario;
+        this.variant = variant;
+        this.choices = choices;
+        this.realThreads = realThreads;
+        Bridge = new ObservationBridge(realThreads);
+        Properties = new PropertySet(PropertySet.CreateAll(), onViolation);
+        Bridge.Subscribe(Properties);
+        Situations = new SituationTracker(
+            scenario.Devices.ToDictionary(d => d.Name,
+                d => (d.Destination.MaxQueuedBuffers ?? ulong.MaxValue, d.Destination.MaxQueuedBuffersSizeBytes ?? ulong.MaxValue)),
+            scenario.Devices.ToDictionary(d => d.Name, d => d.DataBufferSizeBytes));
+        Bridge.Subscribe(Situations);
+        Bridge.Subscribe(Peaks);
+    }
+
+    public SituationTracker Situations { get; }
+
+    public QueuePeaks Peaks { get; } = new();
+
+    public ObservationBridge Bridge { get; }
+
+    public PropertySet Properties { get; }
+
+    public RunOutcome? Outcome { get; private set; }
+
+    /// <summary>Runs the migration to its end. Property violations go to the callback given at construction.</summary>
+    public RunOutcome Execute()
+    {
+        QemuThread.Adopt("harness");
+        var world = SimulatedWorld.Build(scenario, choices, Bridge);
+        var srcParams = Parameters(scenario.Source);
+        var dstParams = Parameters(scenario.Destination);
+        var assumptions = new ModelAssumptions(scenario.Assumptions.SendThreadsDrainBeforeShutdown, scenario.Assumptions.SpuriousWakeups);
+        Func<bool>? spurious = assumptions.SpuriousWakeups ? choices.NextBool : null;
+
+        var srcQemu = new QemuProcess(Side.Source, srcParams.Platform, Bridge, variant, spurious);
+        var dstQemu = new QemuProcess(Side.Destination, dstParams.Platform, Bridge, variant, spurious);
+        var destination = new DestinationMigration(dstQemu, dstParams, world.DestinationWorld(scenario));
+        var source = new SourceMigration(srcQemu, srcParams, assumptions, world.SourceWorld(scenario));
+
+        var dstThread = destination.Start();
+        var srcThread = source.Start();
+        QemuThread? qmp = null;
+        if (world.Faults.IsEnabled(Fault.SourceCancel))
+        {
+            // The QMP monitor: migrate_cancel needs the BQL, so it lands before or after completion.
+            qmp = srcQemu.StartThread("qmp", () =>
+            {
+                srcQemu.Bql.Lock();
+                if (world.Faults.Fires(Fault.SourceCancel, Side.Source, "migrate_cancel"))
+                {
+                    source.Cancel();
+                }
+
+                srcQemu.Bql.Unlock();
+            });
+        }
+
+        srcThread.Join();
+        dstThread.Join();
+        qmp?.Join();
+
+        var end = new RunEnd(
+            SourceCompleted: !srcQemu.HasError,
+            DestinationCompleted: destination.VmRunning,
+            Devices: world.DeviceEnds(),
+            ThreadsNotEnded: [.. Properties.Get<EveryThreadTerminates>().Running]);
+        Properties.AtEnd(end);
+
+        Outcome = destination.VmRunning
+            ? new RunOutcome(true, null, null)
+            : new RunOutcome(false, world.FirstErrorKind ?? ErrorKind.Other, dstQemu.Error ?? srcQemu.Error);
+        return Outcome;
+    }
+
+    private static MigrationParameters Parameters(SideSpec side) => new(
+        Platform: side.Platform,
+        Multifd: side.Multifd,
+        MultifdChannels: side.MultifdChannels,
+        SendSwitchoverStart: side.SendSwitchoverStart,
+        ZeroCopySend: side.ZeroCopySend,
+        MultifdFlushAfterEachSection: side.MultifdFlushAfterEachSection);
+}

@@ -1,0 +1,137 @@
+using Multifd.Checker.Scenarios;
+using Multifd.Engine;
+using Multifd.Engine.Destination;
+using Multifd.Engine.Ports;
+using Multifd.Engine.Source;
+using Multifd.Simulation;
+using Multifd.Specifications;
+
+namespace Multifd.Checker.Harness;
+
+/// <summary>The simulated world of one migration: channels, devices and faults, built from a scenario.</summary>
+public sealed class SimulatedWorld : IMigrationObserver
+{
+    private readonly List<(DeviceSpec Spec, SourceVfioDevice Source, DestinationVfioDevice Destination)> devices = [];
+    private readonly Scenario scenario;
+
+    private SimulatedWorld(Scenario scenario) => this.scenario = scenario;
+
+    public required FaultPlan Faults { get; init; }
+
+    public required SimChannel Main { get; init; }
+
+    public required IReadOnlyList<SimChannel> Multifd { get; init; }
+
+    public SimChannel? ReturnPath { get; init; }
+
+    /// <summary>The kind of the first error either side recorded (the reason a migration failed).</summary>
+    public ErrorKind? FirstErrorKind { get; private set; }
+
+    public static SimulatedWorld Build(Scenario s, IChoices choices, ObservationBridge bridge)
+    {
+        var faults = new FaultPlan(choices, FaultOpportunities(s), bridge);
+        var channels = s.Source.MultifdChannels;
+        var world = new SimulatedWorld(s)
+        {
+            Faults = faults,
+            Main = new SimChannel("main", s.Channels.CapacityBytes, faults, writeFault: Fault.MainChannelEof),
+            Multifd = Enumerable.Range(0, channels)
+                .Select(i => new SimChannel($"multifd{i}", s.Channels.CapacityBytes, faults, Fault.MultifdSendError, Fault.MultifdRecvError))
+                .ToList(),
+            ReturnPath = s.Source.ReturnPath ? new SimChannel("return-path") : null,
+        };
+        bridge.Subscribe(world);
+
+        var behaviour = new DataFdBehaviour(s.DataFd.ShortReads, s.DataFd.PartialWrites);
+        foreach (var d in s.Devices)
+        {
+            var image = DeviceContent.Image(d.Name, d.StateBytes);
+            var config = DeviceContent.Config(d.Name, d.ConfigBytes);
+            world.devices.Add((d,
+                new SourceVfioDevice(d.Name, image, d.PrecopyBytes, config, behaviour, choices, faults),
+                new DestinationVfioDevice(d.Name, behaviour, choices, faults, bridge)));
+        }
+
+        return world;
+    }
+
+    public SourceWorld SourceWorld(Scenario s) => new(
+        Main,
+        Multifd,
+        devices.Select(d => (Config(d.Spec, d.Spec.Source), (IVfioDevice)d.Source)).ToList(),
+        ReturnPath);
+
+    public DestinationWorld DestinationWorld(Scenario s) => new(
+        Main,
+        Multifd,
+        devices.Select(d => (Config(d.Spec, d.Spec.Destination), (IVfioDevice)d.Destination)).ToList(),
+        ReturnPath);
+
+    public IReadOnlyList<DeviceEnd> DeviceEnds() => devices.Select(d => new DeviceEnd(
+        d.Spec.Name,
+        MultifdOnSource: true,
+        MultifdOnDestination: true,
+        d.Source.Image,
+        d.Source.Config,
+        d.Destination.Image,
+        d.Destination.LoadedConfig,
+        d.Destination.ConfigLoads,
+        d.Destination.DataFdClosed)).ToList();
+
+    public void On(Observation o)
+    {
+        if (o.Event is MigrationErrorSet e && FirstErrorKind is null)
+        {
+            FirstErrorKind = e.Kind;
+        }
+    }
+
+    private static VfioDeviceConfig Config(DeviceSpec d, DevicePropertiesSpec p) => new(
+        d.Name,
+        d.InstanceId,
+        d.DataBufferSizeBytes,
+        new VfioDeviceProperties(
+            p.MultifdTransfer,
+            p.LoadConfigAfterIter,
+            p.MaxQueuedBuffers ?? ulong.MaxValue,
+            p.MaxQueuedBuffersSizeBytes ?? ulong.MaxValue));
+
+    /// <summary>Per enabled fault, the number of points where it may fire (estimated from the scenario).</summary>
+    private static Dictionary<Fault, int> FaultOpportunities(Scenario s)
+    {
+        var packetsPerChannel = s.Devices.Sum(d => 1 + (d.StateBytes - d.PrecopyBytes + d.DataBufferSizeBytes - 1) / d.DataBufferSizeBytes)
+                                / Math.Max(1, s.Source.MultifdChannels) + 2;
+        return s.Faults.ToDictionary(f => f, f => f switch
+        {
+            Fault.MultifdSendError or Fault.MultifdRecvError => packetsPerChannel * s.Source.MultifdChannels,
+            Fault.MainChannelEof => 4 + s.Devices.Sum(d => d.PrecopyBytes / d.DataBufferSizeBytes + 1),
+            Fault.DeviceReadError => s.Devices.Sum(d => d.StateBytes / d.DataBufferSizeBytes + 2),
+            Fault.DeviceWriteError => s.Devices.Sum(d => d.StateBytes / d.DataBufferSizeBytes + 2),
+            Fault.SourceCancel => 1,
+            _ => 1,
+        });
+    }
+}
+
+/// <summary>Deterministic device contents, different per device, so that a byte in the wrong place shows.</summary>
+public static class DeviceContent
+{
+    public static byte[] Image(string device, int length) => Bytes(device + "/state", length);
+
+    public static byte[] Config(string device, int length) => Bytes(device + "/config", length);
+
+    private static byte[] Bytes(string seed, int length)
+    {
+        var bytes = new byte[length];
+        var x = (uint)seed.Aggregate(2166136261u, (h, c) => (h ^ c) * 16777619u);
+        for (var i = 0; i < length; i++)
+        {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            bytes[i] = (byte)x;
+        }
+
+        return bytes;
+    }
+}

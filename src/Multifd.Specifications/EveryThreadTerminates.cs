@@ -1,0 +1,69 @@
+using Multifd.Engine.Ports;
+
+namespace Multifd.Specifications;
+
+/// <summary>
+/// P8: after success, error or cancel every thread ends and is joined, VFIOMultifd is freed only after its
+/// load thread stopped and after the recv threads were joined, and data_fd is closed only after the load
+/// thread stopped (no write reaches a closed data_fd).
+/// </summary>
+public sealed class EveryThreadTerminates : Property
+{
+    private readonly HashSet<string> running = [];
+    private bool recvJoined;
+
+    public override string Id => "P8";
+
+    public override string Statement =>
+        "Every thread ends; VFIOMultifd is freed after its load thread stopped and the recv threads were joined; data_fd closes after the load thread stopped.";
+
+    /// <summary>Threads started and not ended yet (the obligations that keep the liveness monitor hot).</summary>
+    public IReadOnlyCollection<string> Running => running;
+
+    public override void On(Observation o)
+    {
+        switch (o.Event)
+        {
+            case ThreadStarted e:
+                running.Add(e.Name);
+                break;
+            case ThreadEnded e:
+                running.Remove(e.Name);
+                break;
+            case RecvThreadsJoined:
+                recvJoined = true;
+                break;
+            case VfioMultifdFreed e:
+                if (e.LoadThreadRunning || running.Contains($"load[{e.Device}]"))
+                {
+                    Fail($"{e.Device}: VFIOMultifd freed ({e.BuffersFreed} buffers) while load[{e.Device}] still runs");
+                }
+
+                if (!recvJoined && running.Any(t => t.StartsWith("recv[", StringComparison.Ordinal)))
+                {
+                    Fail($"{e.Device}: VFIOMultifd freed before the recv threads were joined ({string.Join(", ", running.Where(t => t.StartsWith("recv[", StringComparison.Ordinal)))} running)");
+                }
+
+                break;
+            case DataFdClosed e when running.Contains($"load[{e.Device}]"):
+                Fail($"{e.Device}: data_fd closed while load[{e.Device}] still runs");
+                break;
+            case DeviceWrite { Ret: -9 } e:
+                Fail($"{e.Device}: {o.Thread} wrote to data_fd after it was closed");
+                break;
+        }
+    }
+
+    public override void AtEnd(RunEnd end)
+    {
+        if (end.ThreadsNotEnded.Count > 0)
+        {
+            Fail($"threads still running at the end: {string.Join(", ", end.ThreadsNotEnded)}");
+        }
+
+        if (running.Count > 0)
+        {
+            Fail($"threads started and never ended: {string.Join(", ", running)}");
+        }
+    }
+}

@@ -1,0 +1,76 @@
+using Multifd.Engine.Ports;
+
+namespace Multifd.Specifications;
+
+/// <summary>
+/// P3: the VM starts only if every multifd load thread finished successfully, and then every device on the
+/// destination holds exactly the source's state and config (loaded once).
+/// </summary>
+public sealed class NoLossOnSuccess : Property
+{
+    private readonly HashSet<string> loadThreadsOk = [];
+    private readonly HashSet<string> multifdDevices = [];
+
+    public override string Id => "P3";
+
+    public override string Statement =>
+        "On success the destination devices hold exactly the source's state and config, and no load thread failed or never ran.";
+
+    public override void On(Observation o)
+    {
+        switch (o.Event)
+        {
+            case LoadSetup { MultifdTransfer: true } e:
+                multifdDevices.Add(e.Device);
+                break;
+            case LoadBufsThreadEnd { Ret: true } e:
+                loadThreadsOk.Add(e.Device);
+                break;
+            case VmStarted:
+                var missing = multifdDevices.Where(d => !loadThreadsOk.Contains(d)).ToList();
+                if (missing.Count > 0)
+                {
+                    Fail($"VM started but the load thread of {string.Join(", ", missing)} did not finish successfully");
+                }
+
+                break;
+        }
+    }
+
+    public override void AtEnd(RunEnd end)
+    {
+        if (!end.DestinationCompleted)
+        {
+            return;
+        }
+
+        foreach (var d in end.Devices)
+        {
+            if (!d.DestinationImage.AsSpan().SequenceEqual(d.SourceImage))
+            {
+                var at = FirstDifference(d.SourceImage, d.DestinationImage);
+                Fail($"{d.Name}: VM started with {d.DestinationImage.Length} of {d.SourceImage.Length} state bytes loaded, first difference at offset {at}");
+            }
+
+            if (d.ConfigLoads != 1 || d.DestinationConfig is null || !d.DestinationConfig.AsSpan().SequenceEqual(d.SourceConfig))
+            {
+                Fail($"{d.Name}: VM started with the config loaded {d.ConfigLoads} times" +
+                     (d.DestinationConfig is null ? "" : $", {d.DestinationConfig.Length} bytes vs the source's {d.SourceConfig.Length}"));
+            }
+        }
+    }
+
+    private static int FirstDifference(byte[] a, byte[] b)
+    {
+        var n = Math.Min(a.Length, b.Length);
+        for (var i = 0; i < n; i++)
+        {
+            if (a[i] != b[i])
+            {
+                return i;
+            }
+        }
+
+        return n;
+    }
+}

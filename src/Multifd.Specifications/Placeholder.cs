@@ -1,1 +1,0 @@
-namespace Multifd.Specifications; internal static class Placeholder { }

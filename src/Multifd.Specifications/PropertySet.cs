@@ -1,0 +1,54 @@
+using Multifd.Engine.Ports;
+
+namespace Multifd.Specifications;
+
+/// <summary>
+/// Every property, fed with the observations of one migration. A violation is handed to the callback
+/// (under Coyote: Specification.Assert, which ends the schedule as a bug).
+/// </summary>
+public sealed class PropertySet(IReadOnlyList<Property> properties, Action<PropertyViolation> onViolation) : IMigrationObserver
+{
+    public IReadOnlyList<Property> Properties { get; } = properties;
+
+    /// <summary>A fresh instance of every property the checker knows.</summary>
+    public static IReadOnlyList<Property> CreateAll() =>
+    [
+        new LoadsInIndexOrder(),
+        new NoLossOnSuccess(),
+        new EveryThreadTerminates(),
+        new NoQemuAbort(),
+    ];
+
+    public T Get<T>()
+        where T : Property => Properties.OfType<T>().Single();
+
+    public void On(Observation o)
+    {
+        foreach (var p in Properties)
+        {
+            try
+            {
+                p.On(o);
+            }
+            catch (PropertyViolation v)
+            {
+                onViolation(v);
+            }
+        }
+    }
+
+    public void AtEnd(RunEnd end)
+    {
+        foreach (var p in Properties)
+        {
+            try
+            {
+                p.AtEnd(end);
+            }
+            catch (PropertyViolation v)
+            {
+                onViolation(v);
+            }
+        }
+    }
+}
