@@ -17,6 +17,8 @@ public enum Fault
     DeviceWriteError,
     /// <summary>The migration is cancelled on the source (migrate_cancel) at some point.</summary>
     SourceCancel,
+    /// <summary>The migration is cancelled on the source at some point after setup (precopy or later).</summary>
+    SourceCancelAfterSetup,
 }
 
 /// <summary>

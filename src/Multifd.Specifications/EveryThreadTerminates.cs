@@ -10,6 +10,7 @@ namespace Multifd.Specifications;
 public sealed class EveryThreadTerminates : Property
 {
     private readonly HashSet<string> running = [];
+    private readonly HashSet<string> loadThreadsPending = []; // submitted, vfio_load_bufs_thread not returned
     private bool recvJoined;
 
     public override string Id => "P8";
@@ -33,8 +34,14 @@ public sealed class EveryThreadTerminates : Property
             case RecvThreadsJoined:
                 recvJoined = true;
                 break;
+            case LoadThreadSubmitted e:
+                loadThreadsPending.Add(e.Name);
+                break;
+            case LoadBufsThreadEnd e:
+                loadThreadsPending.Remove($"load[{e.Device}]");
+                break;
             case VfioMultifdFreed e:
-                if (e.LoadThreadRunning || running.Contains($"load[{e.Device}]"))
+                if (e.LoadThreadRunning || loadThreadsPending.Contains($"load[{e.Device}]"))
                 {
                     Fail($"{e.Device}: VFIOMultifd freed ({e.BuffersFreed} buffers) while load[{e.Device}] still runs");
                 }
@@ -45,7 +52,7 @@ public sealed class EveryThreadTerminates : Property
                 }
 
                 break;
-            case DataFdClosed e when running.Contains($"load[{e.Device}]"):
+            case DataFdClosed e when loadThreadsPending.Contains($"load[{e.Device}]"):
                 Fail($"{e.Device}: data_fd closed while load[{e.Device}] still runs");
                 break;
             case DeviceWrite { Ret: -9 } e:

@@ -10,6 +10,7 @@ public sealed class NoLossOnSuccess : Property
 {
     private readonly HashSet<string> loadThreadsOk = [];
     private readonly HashSet<string> multifdDevices = [];
+    private string? destinationError;
 
     public override string Id => "P3";
 
@@ -26,6 +27,12 @@ public sealed class NoLossOnSuccess : Property
             case LoadBufsThreadEnd { Ret: true } e:
                 loadThreadsOk.Add(e.Device);
                 break;
+            case MigrationErrorSet e when o.Side == Side.Destination:
+                destinationError ??= e.Message;
+                break;
+            case VmStarted when destinationError is not null:
+                Fail($"VM started although the destination recorded a migration error: {destinationError}");
+                break;
             case VmStarted:
                 var missing = multifdDevices.Where(d => !loadThreadsOk.Contains(d)).ToList();
                 if (missing.Count > 0)
@@ -39,7 +46,7 @@ public sealed class NoLossOnSuccess : Property
 
     public override void AtEnd(RunEnd end)
     {
-        if (!end.DestinationCompleted)
+        if (!end.DestinationCompleted || end.SourceIsHostile)
         {
             return;
         }

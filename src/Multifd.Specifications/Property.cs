@@ -44,11 +44,13 @@ public sealed class PropertyViolation(string id, string name, string detail)
 /// <summary>What the harness knows when the migration is over.</summary>
 /// <param name="DestinationCompleted">The destination started the VM.</param>
 /// <param name="Devices">Per device: what the source had and what the destination device got.</param>
+/// <param name="SourceIsHostile">The source was not QEMU: there is no source state to compare with.</param>
 public sealed record RunEnd(
     bool SourceCompleted,
     bool DestinationCompleted,
     IReadOnlyList<DeviceEnd> Devices,
-    IReadOnlyList<string> ThreadsNotEnded);
+    IReadOnlyList<string> ThreadsNotEnded,
+    bool SourceIsHostile = false);
 
 /// <summary>A device at the end: the source's image and config, and what reached the destination device.</summary>
 public sealed record DeviceEnd(

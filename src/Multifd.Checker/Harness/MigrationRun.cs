@@ -70,18 +70,32 @@ public sealed class MigrationRun
         var srcQemu = new QemuProcess(Side.Source, srcParams.Platform, Bridge, variant, spurious);
         var dstQemu = new QemuProcess(Side.Destination, dstParams.Platform, Bridge, variant, spurious);
         var destination = new DestinationMigration(dstQemu, dstParams, world.DestinationWorld(scenario));
-        var source = new SourceMigration(srcQemu, srcParams, assumptions, world.SourceWorld(scenario));
-
         var dstThread = destination.Start();
+        if (world.Hostile is { } hostile)
+        {
+            var hostileThread = hostile.Start();
+            hostileThread.Join();
+            dstThread.Join();
+            return Finish(destination, dstQemu, null, world);
+        }
+
+        var source = new SourceMigration(srcQemu, srcParams, assumptions, world.SourceWorld(scenario));
         var srcThread = source.Start();
         QemuThread? qmp = null;
-        if (world.Faults.IsEnabled(Fault.SourceCancel))
+        var cancel = world.Faults.IsEnabled(Fault.SourceCancel) ? Fault.SourceCancel
+            : world.Faults.IsEnabled(Fault.SourceCancelAfterSetup) ? Fault.SourceCancelAfterSetup : (Fault?)null;
+        if (cancel is { } fault)
         {
             // The QMP monitor: migrate_cancel needs the BQL, so it lands before or after completion.
             qmp = srcQemu.StartThread("qmp", () =>
             {
+                if (fault == Fault.SourceCancelAfterSetup)
+                {
+                    world.SourceSetupComplete.Wait();
+                }
+
                 srcQemu.Bql.Lock();
-                if (world.Faults.Fires(Fault.SourceCancel, Side.Source, "migrate_cancel"))
+                if (world.Faults.Fires(fault, Side.Source, "migrate_cancel"))
                 {
                     source.Cancel();
                 }
@@ -93,17 +107,22 @@ public sealed class MigrationRun
         srcThread.Join();
         dstThread.Join();
         qmp?.Join();
+        return Finish(destination, dstQemu, srcQemu, world);
+    }
 
+    private RunOutcome Finish(DestinationMigration destination, QemuProcess dstQemu, QemuProcess? srcQemu, SimulatedWorld world)
+    {
         var end = new RunEnd(
-            SourceCompleted: !srcQemu.HasError,
+            SourceCompleted: srcQemu is { HasError: false },
             DestinationCompleted: destination.VmRunning,
             Devices: world.DeviceEnds(),
-            ThreadsNotEnded: [.. Properties.Get<EveryThreadTerminates>().Running]);
+            ThreadsNotEnded: [.. Properties.Get<EveryThreadTerminates>().Running],
+            SourceIsHostile: srcQemu is null);
         Properties.AtEnd(end);
 
         Outcome = destination.VmRunning
             ? new RunOutcome(true, null, null)
-            : new RunOutcome(false, world.FirstErrorKind ?? ErrorKind.Other, dstQemu.Error ?? srcQemu.Error);
+            : new RunOutcome(false, world.FirstErrorKind ?? ErrorKind.Other, dstQemu.Error ?? srcQemu?.Error);
         return Outcome;
     }
 

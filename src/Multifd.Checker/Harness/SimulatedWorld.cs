@@ -24,6 +24,12 @@ public sealed class SimulatedWorld : IMigrationObserver
 
     public SimChannel? ReturnPath { get; init; }
 
+    /// <summary>The hostile source replacing the source QEMU, if the scenario asks for one.</summary>
+    public HostileSource? Hostile { get; private set; }
+
+    /// <summary>Released when the source's migration thread completed setup.</summary>
+    public SemaphoreSlim SourceSetupComplete { get; } = new(0);
+
     /// <summary>The kind of the first error either side recorded (the reason a migration failed).</summary>
     public ErrorKind? FirstErrorKind { get; private set; }
 
@@ -50,6 +56,18 @@ public sealed class SimulatedWorld : IMigrationObserver
             world.devices.Add((d,
                 new SourceVfioDevice(d.Name, image, d.PrecopyBytes, config, behaviour, choices, faults),
                 new DestinationVfioDevice(d.Name, behaviour, choices, faults, bridge)));
+        }
+
+        if (s.Hostile is { } h)
+        {
+            var holdEof = h.HoldEofUntilRejected && HostileSource.RejectedByRecvThread.Contains(h.Kind)
+                          || (h.Kind == "flood" && s.Devices[0].Destination is { MaxQueuedBuffers: not null } or { MaxQueuedBuffersSizeBytes: not null });
+            world.Hostile = new HostileSource(h.Kind,
+                world.devices.Select(d => new HostileDevice(d.Spec.Name, $"{d.Spec.Name}/vfio", d.Spec.InstanceId, d.Source.Image,
+                    d.Source.Config, d.Spec.DataBufferSizeBytes,
+                    SendLoadReady: d.Spec.Source.LoadConfigAfterIter == Engine.OnOffAuto.On
+                                   || (d.Spec.Source.LoadConfigAfterIter == Engine.OnOffAuto.Auto && s.Source.Platform == Engine.Platform.Aarch64))).ToList(),
+                world.Main, world.Multifd, bridge, holdEof);
         }
 
         return world;
@@ -80,9 +98,18 @@ public sealed class SimulatedWorld : IMigrationObserver
 
     public void On(Observation o)
     {
-        if (o.Event is MigrationErrorSet e && FirstErrorKind is null)
+        if (o.Event is MigrationThreadSetupComplete)
         {
-            FirstErrorKind = e.Kind;
+            SourceSetupComplete.Release();
+        }
+
+        if (o.Event is MigrationErrorSet e)
+        {
+            FirstErrorKind ??= e.Kind;
+            if (o.Side == Side.Destination)
+            {
+                Hostile?.DestinationFailed();
+            }
         }
     }
 
@@ -107,7 +134,7 @@ public sealed class SimulatedWorld : IMigrationObserver
             Fault.MainChannelEof => 4 + s.Devices.Sum(d => d.PrecopyBytes / d.DataBufferSizeBytes + 1),
             Fault.DeviceReadError => s.Devices.Sum(d => d.StateBytes / d.DataBufferSizeBytes + 2),
             Fault.DeviceWriteError => s.Devices.Sum(d => d.StateBytes / d.DataBufferSizeBytes + 2),
-            Fault.SourceCancel => 1,
+            Fault.SourceCancel or Fault.SourceCancelAfterSetup => 1,
             _ => 1,
         });
     }

@@ -134,4 +134,10 @@ public sealed record HostileSpec
 {
     [JsonRequired]
     public string Kind { get; init; } = "";
+
+    /// <summary>
+    /// For a packet the destination rejects on a recv thread: hold QEMU_VM_EOF back until the destination
+    /// recorded the error (so the scenario checks the rejection, not its race with EOF). Default true.
+    /// </summary>
+    public bool HoldEofUntilRejected { get; init; } = true;
 }

@@ -50,7 +50,12 @@ public sealed class QemuMutex
         Monitor.Exit(gate);
     }
 
-    /// <summary>QEMU_LOCK_GUARD / WITH_QEMU_LOCK_GUARD: holds the mutex until the guard is disposed.</summary>
+    /// <summary>
+    /// QEMU_LOCK_GUARD / WITH_QEMU_LOCK_GUARD: holds the mutex until the guard is disposed.
+    /// C has no exceptions: the guard unlocks on a normal exit of the scope. Here an exception means the
+    /// process is gone (abort) or the schedule is being torn down, so the guard only releases a mutex the
+    /// thread still holds and never asserts while unwinding.
+    /// </summary>
     public Guard Locked()
     {
         Lock();
@@ -59,6 +64,12 @@ public sealed class QemuMutex
 
     public readonly struct Guard(QemuMutex mutex) : IDisposable
     {
-        public void Dispose() => mutex.Unlock();
+        public void Dispose()
+        {
+            if (mutex.HeldByCurrentThread)
+            {
+                mutex.Unlock();
+            }
+        }
     }
 }

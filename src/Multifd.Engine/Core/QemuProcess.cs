@@ -62,23 +62,23 @@ public sealed class QemuProcess
     public QemuCond NewCond(string name, QemuMutex mutex) => new(name, mutex, spuriousWakeup);
 
     /// <summary>qemu_thread_create with start/end events; a failed QEMU assertion ends the thread as an abort.</summary>
+    /// <remarks>Any other exception (the controlled scheduler tearing a finished schedule down) passes
+    /// through without running engine code: no cleanup runs on an exception, as in C.</remarks>
     public QemuThread StartThread(string name, Action body) => QemuThread.Create(name, self =>
     {
         Trace(new ThreadStarted(name));
-        var aborted = false;
         try
         {
             body();
         }
         catch (QemuAbortException ex)
         {
-            aborted = true;
             Trace(new QemuAborted(ex.Message));
+            Trace(new ThreadEnded(name, Aborted: true));
+            return;
         }
-        finally
-        {
-            Trace(new ThreadEnded(name, aborted));
-        }
+
+        Trace(new ThreadEnded(name, Aborted: false));
     });
 
     private void OnLocked(QemuMutex m) => Trace(new MutexLocked(m.Name, m.Device, HeldBy(QemuThread.Current)));

@@ -61,21 +61,17 @@ public sealed class QemuThreadPool
         threads.Clear();
     }
 
+    /// <summary>thread_pool_func: runs the work, then accounts it under cur_work_lock.</summary>
     private void RunWork(Action work)
     {
-        try
+        work();
+        using (curWorkLock.Locked())
         {
-            work();
-        }
-        finally
-        {
-            using (curWorkLock.Locked())
+            QemuAssert.That(curWork > 0, $"{Name}: cur_work underflow");
+            curWork--;
+            if (curWork == 0)
             {
-                curWork--;
-                if (curWork == 0)
-                {
-                    allFinishedCond.Broadcast();
-                }
+                allFinishedCond.Broadcast();
             }
         }
     }

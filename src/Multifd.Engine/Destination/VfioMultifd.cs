@@ -181,22 +181,15 @@ public sealed class VfioMultifd
     public LoadError? LoadBufsThread(Func<bool> shouldQuit)
     {
         qemu.Trace(new LoadBufsThreadStart(Name));
-        LoadError? error = null;
         LoadBufsMutex.Lock();
-        try
-        {
-            QemuAssert.That(loadBufsThreadRunning, $"{Name}: load thread started but load_bufs_thread_running is false");
-            error = LoadBufsLoop(shouldQuit);
-        }
-        finally
-        {
-            // Notify a possibly waiting vfio_load_cleanup_load_bufs_thread that this thread is exiting.
-            loadBufsThreadRunning = false;
-            LoadBufsThreadFinishedCond.Signal();
-            qemu.Trace(new LoadBufsThreadEnd(Name, error is null));
-            LoadBufsMutex.Unlock();
-        }
+        QemuAssert.That(loadBufsThreadRunning, $"{Name}: load thread started but load_bufs_thread_running is false");
+        var error = LoadBufsLoop(shouldQuit);
 
+        // thread_exit: notify a possibly waiting vfio_load_cleanup_load_bufs_thread that this thread is exiting.
+        loadBufsThreadRunning = false;
+        LoadBufsThreadFinishedCond.Signal();
+        qemu.Trace(new LoadBufsThreadEnd(Name, error is null));
+        LoadBufsMutex.Unlock();
         return error;
     }
 

@@ -108,6 +108,13 @@ public sealed record SaveSetup(string Device, bool MultifdTransfer, int DataBuff
     public override string Args => $"{Device} data_buffer_size {DataBufferSize}{(MultifdTransfer ? " multifd" : "")}";
 }
 
+/// <summary>The migration thread finished setup (every SE's save_setup) and enters precopy.</summary>
+public sealed record MigrationThreadSetupComplete : MigrationEvent
+{
+    public override string TraceName => "migration_thread_setup_complete";
+    public override string Args => "";
+}
+
 public sealed record SwitchoverStartSent : MigrationEvent
 {
     public override string TraceName => "savevm_send_switchover_start";
@@ -211,10 +218,10 @@ public sealed record RecvSyncMain(bool Ok) : MigrationEvent
     public override string Args => Ok ? "" : "failed";
 }
 
-public sealed record LoadThreadSubmitted(string Device) : MigrationEvent
+public sealed record LoadThreadSubmitted(string Name) : MigrationEvent
 {
     public override string TraceName => "qemu_loadvm_start_load_thread";
-    public override string Args => Device;
+    public override string Args => Name;
 }
 
 public sealed record BufferIncoming(string Device, uint Idx) : MigrationEvent

@@ -85,6 +85,8 @@ public sealed class SourceMigration
             return false;
         }
 
+        qemu.Trace(new MigrationThreadSetupComplete());
+
         if (!Precopy())
         {
             return false;
@@ -92,14 +94,9 @@ public sealed class SourceMigration
 
         // migration_completion_precopy: the BQL is held from VM stop through EOF.
         qemu.Bql.Lock();
-        try
-        {
-            return CompletePrecopy();
-        }
-        finally
-        {
-            qemu.Bql.Unlock();
-        }
+        var completed = CompletePrecopy();
+        qemu.Bql.Unlock();
+        return completed;
     }
 
     /// <summary>qemu_savevm_state_setup: RAM (with a multifd sync) and each VFIO device.</summary>
