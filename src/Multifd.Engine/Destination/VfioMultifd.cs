@@ -55,6 +55,18 @@ public sealed class VfioMultifd
 
     private static readonly LoadError Cancelled = new("operation cancelled", ErrorKind.Cancelled);
 
+    /// <summary>load_bufs' array length (vfio_state_buffers_size_get), for the engine's unit tests.</summary>
+    internal uint LoadBufsLength
+    {
+        get
+        {
+            using (LoadBufsMutex.Locked())
+            {
+                return loadBufs.Length;
+            }
+        }
+    }
+
     /// <summary>
     /// vfio_multifd_load_state_buffer, called by a recv thread (never holding the BQL). Returns null, or the
     /// error that fails the recv thread.
