@@ -55,6 +55,18 @@ public sealed class VfioMultifd
 
     private static readonly LoadError Cancelled = new("operation cancelled", ErrorKind.Cancelled);
 
+    /// <summary>load_bufs' array length (vfio_state_buffers_size_get), for the engine's unit tests.</summary>
+    internal uint LoadBufsLength
+    {
+        get
+        {
+            using (LoadBufsMutex.Locked())
+            {
+                return loadBufs.Length;
+            }
+        }
+    }
+
     /// <summary>
     /// vfio_multifd_load_state_buffer, called by a recv thread (never holding the BQL). Returns null, or the
     /// error that fails the recv thread.
@@ -423,11 +435,24 @@ public sealed class VfioMultifd
 
         qemu.Trace(new LoadBufsThreadCleanedUp(Name, waited));
         int freed;
-        using (LoadBufsMutex.Locked())
+        if (!stillRunning)
         {
-            // Simplification: QEMU destroys the array without the lock (the thread is gone); taking it here
-            // keeps the model's own state consistent when a variant frees it under a running thread.
+            // As QEMU: the load thread is gone (and the recv threads were joined), so the array is destroyed
+            // with the BQL held and without load_bufs_mutex.
             freed = loadBufs.Destroy();
+        }
+        else
+        {
+            // Only after a variant left the load thread running (in QEMU, a use-after-free). Simplification: the
+            // model keeps its own state consistent by taking the lock, with the BQL dropped, so that this step
+            // adds no lock-order edge and cannot deadlock with a load thread waiting for the BQL.
+            qemu.Bql.Unlock();
+            using (LoadBufsMutex.Locked())
+            {
+                freed = loadBufs.Destroy();
+            }
+
+            qemu.Bql.Lock();
         }
 
         qemu.Trace(new VfioMultifdFreed(Name, freed, stillRunning));

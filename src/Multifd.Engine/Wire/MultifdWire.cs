@@ -67,14 +67,15 @@ public static class MultifdWire
 
         if (version != Version)
         {
-            return $"multifd: received packet version {version} and expected version {Version}";
+            return $"multifd: received packet version {version}, expected {Version}";
         }
 
         return null;
     }
 
     /// <summary>
-    /// The rest of a device-state header (after the 12 bytes): idstr must be NUL-terminated.
+    /// The rest of a device-state header (after the 12 bytes). As multifd_device_state_recv, idstr counts as
+    /// terminated only if its last byte, idstr[255], is NUL; the name then ends at its first NUL.
     /// Returns null, or QEMU's error text.
     /// </summary>
     public static string? ParseDeviceStateHeader(ReadOnlySpan<byte> rest, out string idstr, out uint instanceId,
@@ -83,14 +84,13 @@ public static class MultifdWire
         var idField = rest[..IdstrSize];
         instanceId = BinaryPrimitives.ReadUInt32BigEndian(rest[IdstrSize..]);
         nextPacketSize = BinaryPrimitives.ReadUInt32BigEndian(rest[(IdstrSize + 4)..]);
-        var nul = idField.IndexOf((byte)0);
-        if (nul < 0)
+        if (idField[IdstrSize - 1] != 0)
         {
             idstr = "";
             return "unterminated multifd device state idstr";
         }
 
-        idstr = Encoding.ASCII.GetString(idField[..nul]);
+        idstr = Encoding.ASCII.GetString(idField[..idField.IndexOf((byte)0)]);
         return null;
     }
 }
