@@ -26,12 +26,13 @@ public static class CheckCommand
             Description = "A scenario name (models/NAME.json) or path; repeat to check several. Default: default",
             HelpName = "NAME|PATH",
         };
-        var variant = new Option<string?>("--variant") { Description = "Protocol variant (multifd list); default: the scenario's" };
+        var variant = new Option<string?>("--variant") { Description = "Protocol variant (multifd list); default: the scenario's", HelpName = "NAME" };
         var iterations = new Option<int?>("--iterations") { Description = "Schedules to explore; default: the scenario's (200)", HelpName = "N" };
         var timeBudget = new Option<int?>("--time-budget") { Description = "Stop after this many seconds", HelpName = "SECONDS" };
         var strategy = new Option<string?>("--strategy")
         {
-            Description = $"Exploration strategy: {string.Join("|", Strategies.Names)}; default: the scenario's (portfolio)",
+            Description = "Exploration strategy; default: the scenario's (portfolio)",
+            HelpName = string.Join("|", Strategies.Names),
         };
         var seed = new Option<uint?>("--seed") { Description = "Random seed; default: the scenario's (1)", HelpName = "N" };
         var maxSteps = new Option<int?>("--max-steps") { Description = "Scheduling steps per schedule; default: the scenario's (20000)", HelpName = "N" };

@@ -59,7 +59,7 @@ public static class MinimizeCommand
         var before = Size.Of(bundle.Events, bundle.Trace);
         o.WriteLine($"minimize {TraceBundle.DisplayPath(directory)}: {bundle.Property} {bundle.Events.Name}, {before}");
         o.WriteLine($"searching: up to {attempts} searches of {iterations} schedules (strategies {string.Join(", ", SearchStrategies)}; "
-            + $"seeds from 1), each bounded by the steps of the shortest failing schedule so far, within {timeBudget} s");
+            + $"seeds from 1), each with --max-steps no larger than the Coyote steps of the shortest failing schedule so far, within {timeBudget} s");
 
         var stopwatch = Stopwatch.StartNew();
         CheckResult? best = null;
