@@ -102,7 +102,7 @@ public static class MermaidDiagram
     private static string Escape(string text) => text
         .Replace("#", "#35;", StringComparison.Ordinal)
         .Replace(";", "#59;", StringComparison.Ordinal)
-        .Replace("<", "#lt;", StringComparison.Ordinal)
-        .Replace(">", "#gt;", StringComparison.Ordinal)
+        .Replace("<", "#60;", StringComparison.Ordinal)
+        .Replace(">", "#62;", StringComparison.Ordinal)
         .ReplaceLineEndings(" ");
 }
