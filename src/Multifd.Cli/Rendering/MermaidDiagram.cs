@@ -100,6 +100,7 @@ public static class MermaidDiagram
     }
 
     private static string Escape(string text) => text
+        .Replace("->", "\u2192", StringComparison.Ordinal)
         .Replace("#", "#35;", StringComparison.Ordinal)
         .Replace(";", "#59;", StringComparison.Ordinal)
         .Replace("<", "#60;", StringComparison.Ordinal)
