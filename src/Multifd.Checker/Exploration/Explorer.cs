@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Microsoft.Coyote;
 using Microsoft.Coyote.Logging;
+using Microsoft.Coyote.Runtime;
 using Microsoft.Coyote.SystematicTesting;
 using Multifd.Checker.Harness;
 using Multifd.Simulation;
@@ -51,7 +52,7 @@ public static partial class Explorer
             Violation = internalError is null ? violation : null,
             InternalError = internalError,
             Trace = bug is null ? null : engine.ReproducibleTrace,
-            Timeline = bug is null ? null : collector.Current?.Bridge.Timeline.ToList(),
+            Timeline = bug is null && options.ReplayTrace is null ? null : collector.FailingTimeline(),
             Outcomes = collector.Outcomes,
             PeakQueued = collector.Peaks,
             Situations = collector.SituationCounts,
@@ -125,18 +126,29 @@ public static partial class Explorer
 
         public MigrationRun? Current;
 
+        /// <summary>How many timeline entries the current schedule had when Coyote reported its failure.</summary>
+        public int? FailureStep;
+
         public Dictionary<string, int> Outcomes { get; } = [];
 
         public Dictionary<string, (ulong Count, ulong Bytes)> Peaks { get; } = [];
 
         public Dictionary<string, int> SituationCounts { get; } = [];
 
-        public void Iteration()
+        public void Iteration(ICoyoteRuntime runtime)
         {
-            Current = new MigrationRun(options.Scenario, options.Variant, new CoyoteChoices(),
+            var run = Current = new MigrationRun(options.Scenario, options.Variant, new CoyoteChoices(),
                 v => Microsoft.Coyote.Specifications.Specification.Assert(false, v.Message));
-            Current.Execute();
+            FailureStep = null;
+            // After a failure Coyote tears the schedule down and threads unwind, emitting events that are no part
+            // of the failing schedule: the timeline ends where the failure was reported.
+            runtime.OnFailure += _ => FailureStep ??= run.Bridge.Timeline.Count;
+            run.Execute();
         }
+
+        /// <summary>The current schedule's timeline, up to its failure if it failed.</summary>
+        public List<TimelineEntry>? FailingTimeline() =>
+            Current?.Bridge.Timeline.Take(FailureStep ?? int.MaxValue).ToList();
 
         /// <summary>Accounts the schedule that just ended (whatever way it ended).</summary>
         public void Finish()

@@ -1,0 +1,265 @@
+using System.CommandLine;
+using Multifd.Checker;
+using Multifd.Checker.Exploration;
+using Multifd.Checker.Scenarios;
+using Multifd.Cli.Bundles;
+using Multifd.Cli.Rendering;
+using Multifd.Cli.Reports;
+using Multifd.Cli.Ui;
+using Spectre.Console;
+
+namespace Multifd.Cli.Commands;
+
+/// <summary>
+/// `multifd check`: explores each scenario under Coyote, writes a trace bundle for a violation, prints a summary,
+/// and optionally a JSON report and JUnit XML. Every input is validated before anything runs or is written.
+/// </summary>
+public static class CheckCommand
+{
+    /// <summary>The iteration count used when only a time budget bounds the run.</summary>
+    public const int UnboundedIterations = 1_000_000_000;
+
+    public static Command Create(CliContext context)
+    {
+        var scenarios = new Option<string[]>("--scenario")
+        {
+            Description = "A scenario name (models/NAME.json) or path; repeat to check several. Default: default",
+            HelpName = "NAME|PATH",
+        };
+        var variant = new Option<string?>("--variant") { Description = "Protocol variant (multifd list); default: the scenario's", HelpName = "NAME" };
+        var iterations = new Option<int?>("--iterations") { Description = "Schedules to explore; default: the scenario's (200)", HelpName = "N" };
+        var timeBudget = new Option<int?>("--time-budget") { Description = "Stop after this many seconds", HelpName = "SECONDS" };
+        var strategy = new Option<string?>("--strategy")
+        {
+            Description = "Exploration strategy; default: the scenario's (portfolio)",
+            HelpName = string.Join("|", Strategies.Names),
+        };
+        var seed = new Option<uint?>("--seed") { Description = "Random seed; default: the scenario's (1)", HelpName = "N" };
+        var maxSteps = new Option<int?>("--max-steps") { Description = "Scheduling steps per schedule; default: the scenario's (20000)", HelpName = "N" };
+        var report = new Option<string?>("--report") { Description = "Write the JSON report here", HelpName = "PATH.json" };
+        var junit = new Option<string?>("--junit") { Description = "Write JUnit XML here", HelpName = "PATH.xml" };
+        var output = new Option<string?>("--out") { Description = "Folder for trace bundles; default: traces/out", HelpName = "DIR" };
+
+        var command = new Command("check", "Explore scenarios' schedules and check every property")
+        {
+            scenarios, variant, iterations, timeBudget, strategy, seed, maxSteps, report, junit, output,
+        };
+        command.SetAction(parse => Execute(context, new Request(
+            parse.GetValue(scenarios) ?? [],
+            parse.GetValue(variant),
+            parse.GetValue(iterations),
+            parse.GetValue(timeBudget),
+            parse.GetValue(strategy),
+            parse.GetValue(seed),
+            parse.GetValue(maxSteps),
+            parse.GetValue(report),
+            parse.GetValue(junit),
+            parse.GetValue(output))));
+        return command;
+    }
+
+    public sealed record Request(
+        IReadOnlyList<string> Scenarios,
+        string? Variant,
+        int? Iterations,
+        int? TimeBudgetSeconds,
+        string? Strategy,
+        uint? Seed,
+        int? MaxSteps,
+        string? ReportPath,
+        string? JUnitPath,
+        string? OutDirectory);
+
+    private static int Execute(CliContext context, Request request)
+    {
+        var planned = Plan(request);
+        var outDirectory = request.OutDirectory
+            ?? Path.Combine(TraceBundle.RepositoryRoot() ?? Directory.GetCurrentDirectory(), "traces", "out");
+        var console = Terminal.Create(context);
+        var reports = new List<ScenarioReport>();
+        foreach (var (options, file) in planned)
+        {
+            reports.Add(CheckOne(context, console, options, file, outDirectory));
+        }
+
+        var root = TraceBundle.RepositoryRoot();
+        if (request.ReportPath is { } reportPath)
+        {
+            WriteAtomically(reportPath, ReportBuilder.ToJson(ReportBuilder.Document(reports, root)));
+            context.Out.WriteLine($"report: {reportPath}");
+        }
+
+        if (request.JUnitPath is { } junitPath)
+        {
+            var xml = JUnitReport.Create(reports);
+            WriteAtomically(junitPath, xml.Declaration + "\n" + xml.Root + "\n");
+            context.Out.WriteLine($"junit: {junitPath}");
+        }
+
+        foreach (var r in reports.Where(r => r.MissedSituations.Count > 0 && r.Verdict == "pass"))
+        {
+            context.Out.WriteLine($"inconclusive: {r.Scenario} passed {r.Iterations} schedules but never reached "
+                + $"{string.Join(", ", r.MissedSituations)} (raise --iterations or --time-budget)");
+        }
+
+        foreach (var r in reports.Where(r => r.Bundle is not null))
+        {
+            context.Out.WriteLine($"bundle: {TraceBundle.DisplayPath(r.Bundle!)}");
+            context.Out.WriteLine($"replay: {TraceBundle.ReplayCommand(r.Bundle!)}");
+        }
+
+        return reports.Select(r => r.ExitCode).Aggregate(ExitCodes.Pass, ExitCodes.Worst);
+    }
+
+    /// <summary>Validates every option and loads every scenario before anything runs (bad input: exit 1, nothing written).</summary>
+    private static List<(CheckOptions Options, string File)> Plan(Request request)
+    {
+        if (request.Variant is { } v && !Variants.TryParse(v, out _))
+        {
+            throw new UsageException($"--variant: unknown variant \"{v}\" (known: {string.Join(", ", Variants.All.Select(x => x.Name))})");
+        }
+
+        if (request.Strategy is { } s && !Strategies.IsKnown(s))
+        {
+            throw new UsageException($"--strategy: unknown strategy \"{s}\" (known: {string.Join(", ", Strategies.Names)})");
+        }
+
+        Require(request.Iterations is null or >= 1, $"--iterations: must be at least 1 (got {request.Iterations})");
+        Require(request.TimeBudgetSeconds is null or >= 1, $"--time-budget: must be at least 1 second (got {request.TimeBudgetSeconds})");
+        Require(request.MaxSteps is null or >= 100, $"--max-steps: must be at least 100 (got {request.MaxSteps})");
+        CheckWritable(request.ReportPath, "--report");
+        CheckWritable(request.JUnitPath, "--junit");
+        if (request.OutDirectory is { } outDir && File.Exists(outDir))
+        {
+            throw new UsageException($"--out: {outDir} is a file, not a folder");
+        }
+
+        var names = request.Scenarios.Count == 0 ? ["default"] : request.Scenarios;
+        var plan = new List<(CheckOptions, string)>();
+        foreach (var name in names)
+        {
+            var scenario = ModelsFolder.LoadScenario(name);
+            var options = CheckOptions.For(scenario, request.Variant);
+            options = options with
+            {
+                Iterations = request.Iterations
+                    ?? (request.TimeBudgetSeconds is not null ? UnboundedIterations : options.Iterations),
+                TimeBudgetSeconds = request.TimeBudgetSeconds,
+                Strategy = request.Strategy ?? options.Strategy,
+                Seed = request.Seed ?? options.Seed,
+                MaxSteps = request.MaxSteps ?? options.MaxSteps,
+            };
+            plan.Add((options, ScenarioPath(name)));
+        }
+
+        return plan;
+    }
+
+    private static ScenarioReport CheckOne(CliContext context, IAnsiConsole console, CheckOptions options, string file, string outDirectory)
+    {
+        var variant = Variants.NameOf(options.Variant);
+        var bounds = options.Iterations >= UnboundedIterations ? "no schedule limit" : $"{options.Iterations} schedules";
+        context.Out.WriteLine($"check {options.Scenario.Name}: variant {variant}, strategy {options.Strategy}, seed {options.Seed}, {bounds}"
+            + (options.TimeBudgetSeconds is { } b ? $", time budget {b} s" : "") + $", max {options.MaxSteps} steps");
+        context.Out.Flush();
+
+        var result = ProgressDisplay.Run(context, console, $"{options.Scenario.Name} ({variant})", options);
+        string? bundle = null;
+        if (result.Violation is not null && result.Trace is not null && result.Timeline is not null)
+        {
+            bundle = Path.Combine(outDirectory, TraceBundle.Name(options.Scenario.Name, variant, options.Seed));
+            WriteBundle(bundle, result, file);
+        }
+
+        var report = ReportBuilder.For(result, TraceBundle.DisplayPath(file), bundle is null ? null : TraceBundle.DisplayPath(bundle));
+        SummaryTable.Write(console, report);
+        return report;
+    }
+
+    /// <summary>Writes the trace bundle of a violation (atomically) and returns nothing until it is complete.</summary>
+    public static void WriteBundle(string bundle, CheckResult result, string? scenarioFile)
+    {
+        var options = result.Options;
+        var variant = Variants.NameOf(options.Variant);
+        var report = ReportBuilder.For(result, scenarioFile is null ? null : TraceBundle.DisplayPath(scenarioFile), TraceBundle.DisplayPath(bundle));
+        var violation = report.Violations[0];
+        var events = EventLog.From(violation.Property, violation.Name, violation.Message, result.Timeline!);
+        var title = $"{options.Scenario.Name}, variant {variant}, strategy {options.Strategy}, seed {options.Seed}, "
+            + $"schedule {result.FirstBugIteration}: {violation.Property} {violation.Name}";
+        var devices = options.Scenario.Devices.Select(d => d.Name).ToList();
+        TraceBundle.Write(bundle, new BundleContents(
+            result.Trace!,
+            EffectiveScenario(options),
+            ReportBuilder.ToJson(ReportBuilder.Document([report], TraceBundle.RepositoryRoot())),
+            TimelineText.Render(events, devices, title, verbose: false),
+            events));
+    }
+
+    /// <summary>The scenario exactly as it ran: its variant and exploration bounds replaced by the effective ones.</summary>
+    public static Scenario EffectiveScenario(CheckOptions options) => options.Scenario with
+    {
+        Variant = Variants.NameOf(options.Variant),
+        Exploration = new ExplorationSpec
+        {
+            Iterations = options.Iterations,
+            Strategy = options.Strategy,
+            Seed = options.Seed,
+            MaxSteps = options.MaxSteps,
+        },
+    };
+
+    /// <summary>The file a scenario argument names (as ModelsFolder.LoadScenario resolves it).</summary>
+    private static string ScenarioPath(string nameOrPath)
+    {
+        if (nameOrPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || nameOrPath.Contains('/') || File.Exists(nameOrPath))
+        {
+            return Path.GetFullPath(nameOrPath);
+        }
+
+        return Path.Combine(ModelsFolder.Find() ?? ".", nameOrPath + ".json");
+    }
+
+    private static void Require(bool ok, string problem)
+    {
+        if (!ok)
+        {
+            throw new UsageException(problem);
+        }
+    }
+
+    private static void CheckWritable(string? path, string option)
+    {
+        if (path is null)
+        {
+            return;
+        }
+
+        if (path.Length == 0 || Directory.Exists(path))
+        {
+            throw new UsageException($"{option}: \"{path}\" is not a file path");
+        }
+
+        var parent = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (parent is not null && File.Exists(parent))
+        {
+            throw new UsageException($"{option}: {parent} is a file, not a folder");
+        }
+    }
+
+    /// <summary>Writes a file whole or not at all: to a temporary file beside it, then renamed over it.</summary>
+    public static void WriteAtomically(string path, string text)
+    {
+        var full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        var temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.tmp-{Environment.ProcessId}");
+        try
+        {
+            File.WriteAllText(temp, text);
+            File.Move(temp, full, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+}

@@ -1,0 +1,75 @@
+using Multifd.Cli.Bundles;
+using Multifd.Engine.Ports;
+
+namespace Multifd.Cli.Rendering;
+
+/// <summary>
+/// Reads a hang (P10, Coyote's deadlock detection) in QEMU's terms: for every thread that never ended, the last
+/// protocol event it emitted, e.g. "load[dev0] waits in vfio_load_state_device_buffer_starved dev0 idx 1".
+/// </summary>
+public static class HangExplanation
+{
+    /// <summary>Events after which a thread blocks on a condition until another thread signals it.</summary>
+    private static readonly HashSet<string> WaitingEvents = [nameof(BufferStarved), nameof(IterDoneWait)];
+
+    public static string Explain(IReadOnlyList<EventRecord> events)
+    {
+        var threads = new List<(string Side, string Thread)>();
+        var last = new Dictionary<(string, string), EventRecord>();
+        var lastLock = new Dictionary<(string, string), EventRecord>();
+        var ended = new HashSet<(string, string)>();
+        foreach (var e in events)
+        {
+            var key = (e.Side, e.Thread);
+            if (!last.ContainsKey(key) && !lastLock.ContainsKey(key))
+            {
+                threads.Add(key);
+            }
+
+            if (e.IsLock)
+            {
+                lastLock[key] = e;
+                continue;
+            }
+
+            if (e.Type == nameof(ThreadEnded))
+            {
+                ended.Add(key);
+            }
+
+            last[key] = e;
+            lastLock.Remove(key);
+        }
+
+        var parts = new List<string>();
+        foreach (var side in new[] { "destination", "source" })
+        {
+            var stuck = threads.Where(t => t.Side == side && !ended.Contains(t) && t.Thread != "harness").ToList();
+            if (stuck.Count == 0)
+            {
+                continue;
+            }
+
+            var lines = stuck.Select(t => Describe(t.Thread, last.GetValueOrDefault(t), lastLock.GetValueOrDefault(t)));
+            parts.Add($"{side}: {string.Join("; ", lines)}");
+        }
+
+        return parts.Count == 0
+            ? "hang: every thread that emitted an event had ended"
+            : $"hang: {string.Join(" | ", parts)}";
+    }
+
+    private static string Describe(string thread, EventRecord? last, EventRecord? lockAfter)
+    {
+        var text = last switch
+        {
+            null => $"{thread} emitted no protocol event",
+            _ when WaitingEvents.Contains(last.Type) => $"{thread} waits in {last.Text} (step {last.Step})",
+            // qemu_loadvm_state: after the main loop returned 0 the next blocking point is the load threads' pool.
+            { Type: nameof(LoadStatePostMain), Args: "ret 0" } =>
+                $"{thread} waits in qemu_loadvm_thread_pool_wait (after {last.Text}, step {last.Step})",
+            _ => $"{thread} blocked after {last.Text} (step {last.Step})",
+        };
+        return lockAfter is null ? text : $"{text}, then took {lockAfter.Args}";
+    }
+}

@@ -1,0 +1,137 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Multifd.Checker;
+using Multifd.Checker.Exploration;
+using Multifd.Cli.Bundles;
+using Multifd.Cli.Rendering;
+
+namespace Multifd.Cli.Reports;
+
+/// <summary>Turns what the explorer found into the report's fields, and writes report files.</summary>
+public static class ReportBuilder
+{
+    /// <summary>The violation as reported: a hang is explained from the timeline in QEMU's terms.</summary>
+    public static ViolationReport? ViolationOf(CheckResult result)
+    {
+        if (result.Violation is not { } v)
+        {
+            return null;
+        }
+
+        if (v.Property == "P10" && result.Timeline is { Count: > 0 } timeline)
+        {
+            var events = timeline.Select(EventRecord.From).ToList();
+            return new ViolationReport(v.Property, v.Name, HangExplanation.Explain(events), v.Message);
+        }
+
+        return new ViolationReport(v.Property, v.Name, v.Message);
+    }
+
+    public static ScenarioReport For(CheckResult result, string? scenarioFile, string? bundle)
+    {
+        var options = result.Options;
+        var violation = ViolationOf(result);
+        var verdict = result.InternalError is not null ? "error" : violation is not null ? "bug" : "pass";
+        var exitCode = verdict switch
+        {
+            "error" => ExitCodes.Internal,
+            "bug" => ExitCodes.Bug,
+            _ => result.MissedSituations.Count > 0 ? ExitCodes.BadInput : ExitCodes.Pass,
+        };
+        return new ScenarioReport
+        {
+            Verdict = verdict,
+            ExitCode = exitCode,
+            Scenario = options.Scenario.Name,
+            ScenarioFile = scenarioFile,
+            Variant = Variants.NameOf(options.Variant),
+            Strategy = options.ReplayTrace is null ? options.Strategy : "replay",
+            Seed = options.Seed,
+            Iterations = result.SchedulesExplored,
+            ElapsedSeconds = Math.Round(result.ElapsedSeconds, 3),
+            SchedulesPerSecond = Math.Round(result.SchedulesPerSecond, 2),
+            FirstBugIteration = result.FirstBugIteration,
+            Violations = violation is null ? [] : [violation],
+            Bundle = bundle,
+            DecisionsPerSchedule = new DecisionsReport(result.Decisions.Min, Math.Round(result.Decisions.Avg, 1), result.Decisions.Max),
+            Outcomes = new SortedDictionary<string, int>(result.Outcomes.ToDictionary()),
+            PeakQueued = new SortedDictionary<string, QueuePeakReport>(
+                result.PeakQueued.ToDictionary(kv => kv.Key, kv => new QueuePeakReport(kv.Value.Count, kv.Value.Bytes))),
+            Situations = new SortedDictionary<string, int>(result.Situations.ToDictionary()),
+            MustReach = options.Scenario.MustReach,
+            MissedSituations = result.MissedSituations,
+            Uncontrolled = result.Uncontrolled,
+            InternalError = result.InternalError,
+            Bounds = new BoundsReport(options.Iterations >= Commands.CheckCommand.UnboundedIterations ? null : options.Iterations,
+                options.TimeBudgetSeconds, options.MaxSteps, options.LivenessTemperatureThreshold),
+        };
+    }
+
+    /// <summary>The fields of several scenario checks together (one scenario: its own fields).</summary>
+    public static ScenarioReport Combine(IReadOnlyList<ScenarioReport> reports)
+    {
+        if (reports.Count == 1)
+        {
+            return reports[0];
+        }
+
+        static string Join(IEnumerable<string> values) => string.Join(",", values.Distinct());
+        var elapsed = reports.Sum(r => r.ElapsedSeconds);
+        var schedules = reports.Sum(r => r.Iterations);
+        var firstBug = reports.FirstOrDefault(r => r.Verdict == "bug");
+        var decisions = reports.Select(r => r.DecisionsPerSchedule).OfType<DecisionsReport>().ToList();
+        return new ScenarioReport
+        {
+            Verdict = reports.Any(r => r.Verdict == "error") ? "error" : firstBug is not null ? "bug" : "pass",
+            ExitCode = reports.Select(r => r.ExitCode).Aggregate(ExitCodes.Pass, ExitCodes.Worst),
+            Scenario = Join(reports.Select(r => r.Scenario)),
+            Variant = Join(reports.Select(r => r.Variant)),
+            Strategy = Join(reports.Select(r => r.Strategy)),
+            Seed = reports[0].Seed,
+            Iterations = schedules,
+            ElapsedSeconds = Math.Round(elapsed, 3),
+            SchedulesPerSecond = elapsed > 0 ? Math.Round(schedules / elapsed, 2) : 0,
+            FirstBugIteration = firstBug?.FirstBugIteration,
+            Violations = [.. reports.SelectMany(r => r.Violations.Select(v => v with { Scenario = r.Scenario }))],
+            Bundle = reports.Select(r => r.Bundle).FirstOrDefault(b => b is not null),
+            DecisionsPerSchedule = decisions.Count == 0 ? null : new DecisionsReport(
+                decisions.Min(d => d.Min),
+                Math.Round(reports.Where(r => r.DecisionsPerSchedule is not null)
+                    .Sum(r => r.DecisionsPerSchedule!.Avg * r.Iterations) / Math.Max(1, schedules), 1),
+                decisions.Max(d => d.Max)),
+            Outcomes = Sum(reports.Select(r => r.Outcomes)),
+            PeakQueued = new SortedDictionary<string, QueuePeakReport>(reports.SelectMany(r => r.PeakQueued)
+                .GroupBy(kv => kv.Key)
+                .ToDictionary(g => g.Key, g => new QueuePeakReport(g.Max(kv => kv.Value.Count), g.Max(kv => kv.Value.Bytes)))),
+            Situations = Sum(reports.Select(r => r.Situations)),
+            MustReach = [.. reports.SelectMany(r => r.MustReach.Select(s => $"{r.Scenario}: {s}"))],
+            MissedSituations = [.. reports.SelectMany(r => r.MissedSituations.Select(s => $"{r.Scenario}: {s}"))],
+            Uncontrolled = [.. reports.SelectMany(r => r.Uncontrolled).Distinct()],
+            InternalError = reports.Select(r => r.InternalError).FirstOrDefault(e => e is not null),
+            Bounds = reports[0].Bounds,
+        };
+    }
+
+    /// <summary>The report file's JSON: the combined fields, then every scenario's own, the tools and the commit.</summary>
+    public static JsonObject Document(IReadOnlyList<ScenarioReport> reports, string? repositoryRoot)
+    {
+        var document = (JsonObject)JsonSerializer.SerializeToNode(Combine(reports), ScenarioReport.Json)!;
+        document["scenarios"] = JsonSerializer.SerializeToNode(reports, ScenarioReport.Json);
+        document["tools"] = JsonSerializer.SerializeToNode(ToolInfo.Versions(), ScenarioReport.Json);
+        document["gitCommit"] = ToolInfo.GitCommit(repositoryRoot ?? Directory.GetCurrentDirectory());
+        return document;
+    }
+
+    public static string ToJson(JsonObject document) => document.ToJsonString(ScenarioReport.Json) + "\n";
+
+    private static SortedDictionary<string, int> Sum(IEnumerable<IReadOnlyDictionary<string, int>> counts)
+    {
+        var sum = new SortedDictionary<string, int>();
+        foreach (var (key, value) in counts.SelectMany(c => c))
+        {
+            sum[key] = sum.GetValueOrDefault(key) + value;
+        }
+
+        return sum;
+    }
+}

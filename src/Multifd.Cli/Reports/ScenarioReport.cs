@@ -1,0 +1,91 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Multifd.Cli.Reports;
+
+/// <summary>A violated property as the report states it.</summary>
+/// <param name="Message">What failed, with the values (for a hang: what each thread was last doing).</param>
+/// <param name="Detail">The checker's raw message where it differs (e.g. Coyote's deadlock report).</param>
+public sealed record ViolationReport(
+    string Property,
+    string Name,
+    string Message,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Detail = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Scenario = null);
+
+public sealed record DecisionsReport(long Min, double Avg, long Max);
+
+public sealed record QueuePeakReport(ulong Count, ulong Bytes);
+
+/// <summary>The bounds the exploration ran with.</summary>
+/// <param name="Iterations">Schedules asked for (null: only the time budget bounds the run); a run stops earlier at a bug.</param>
+public sealed record BoundsReport(int? Iterations, int? TimeBudgetSeconds, int MaxSteps, uint LivenessTemperatureThreshold);
+
+public sealed record ToolsReport(string Multifd, string Coyote, string Dotnet);
+
+/// <summary>
+/// What one `check` of one scenario found (the JSON report's fields; docs/cli.md lists them). The report file
+/// holds the same fields for all scenarios together, plus "scenarios" (one of these each), "tools" and "gitCommit".
+/// </summary>
+public sealed record ScenarioReport
+{
+    /// <summary>"pass" (no violation), "bug" (a property violated) or "error" (the checker itself failed).</summary>
+    public required string Verdict { get; init; }
+
+    /// <summary>The exit code this scenario alone gives.</summary>
+    public required int ExitCode { get; init; }
+
+    public required string Scenario { get; init; }
+
+    public string? ScenarioFile { get; init; }
+
+    public required string Variant { get; init; }
+
+    public required string Strategy { get; init; }
+
+    public required uint Seed { get; init; }
+
+    /// <summary>Schedules explored.</summary>
+    public required int Iterations { get; init; }
+
+    public required double ElapsedSeconds { get; init; }
+
+    public required double SchedulesPerSecond { get; init; }
+
+    public int? FirstBugIteration { get; init; }
+
+    public IReadOnlyList<ViolationReport> Violations { get; init; } = [];
+
+    /// <summary>The trace bundle written for the violation, or null.</summary>
+    public string? Bundle { get; init; }
+
+    public DecisionsReport? DecisionsPerSchedule { get; init; }
+
+    public IReadOnlyDictionary<string, int> Outcomes { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>Per device: the peak queued buffer count and bytes over all schedules.</summary>
+    public IReadOnlyDictionary<string, QueuePeakReport> PeakQueued { get; init; } = new Dictionary<string, QueuePeakReport>();
+
+    /// <summary>How many schedules reached each situation.</summary>
+    public IReadOnlyDictionary<string, int> Situations { get; init; } = new Dictionary<string, int>();
+
+    public IReadOnlyList<string> MustReach { get; init; } = [];
+
+    /// <summary>Must-reach situations no schedule reached: a pass with any of these is inconclusive (exit 1).</summary>
+    public IReadOnlyList<string> MissedSituations { get; init; } = [];
+
+    /// <summary>Calls Coyote saw that it does not control (should be none).</summary>
+    public IReadOnlyList<string> Uncontrolled { get; init; } = [];
+
+    public string? InternalError { get; init; }
+
+    public required BoundsReport Bounds { get; init; }
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+}
