@@ -10,7 +10,7 @@ public class ListTests
         var run = CliRunner.Run("list");
         Assert.True(run.ExitCode == 0, run.ToString());
         var lines = run.OutLines;
-        Assert.Contains(lines, l => l.StartsWith("  default  expected: pass", StringComparison.Ordinal) && l.Contains("The default check"));
+        Assert.Contains(lines, l => l.StartsWith("  default ", StringComparison.Ordinal) && l.Contains("expected: pass") && l.Contains("The default check"));
         foreach (var variant in Variants.All)
         {
             Assert.Contains(lines, l => l.StartsWith($"  {variant.Name} ", StringComparison.Ordinal) && l.Contains(variant.Description));
