@@ -11,13 +11,16 @@ public sealed class QemuCond
     private int waiters; // protected by Mutex
 
     private readonly Func<bool>? spuriousWakeup;
+    private readonly Action<QemuCond>? onWait;
 
     /// <param name="spuriousWakeup">Asked at each wait: true makes this wait return at once, without a signal.</param>
-    public QemuCond(string name, QemuMutex mutex, Func<bool>? spuriousWakeup = null)
+    /// <param name="onWait">Called as a wait begins, for the trace.</param>
+    public QemuCond(string name, QemuMutex mutex, Func<bool>? spuriousWakeup = null, Action<QemuCond>? onWait = null)
     {
         Name = name;
         Mutex = mutex;
         this.spuriousWakeup = spuriousWakeup;
+        this.onWait = onWait;
     }
 
     public string Name { get; }
@@ -29,6 +32,7 @@ public sealed class QemuCond
     {
         QemuAssert.That(Mutex.HeldByCurrentThread,
             $"{QemuThread.Current}: qemu_cond_wait({Name}) without holding {Mutex.Name}");
+        onWait?.Invoke(this);
         if (spuriousWakeup?.Invoke() == true)
         {
             // A spurious wakeup: the mutex is still released and taken again.

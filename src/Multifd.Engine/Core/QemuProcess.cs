@@ -59,7 +59,12 @@ public sealed class QemuProcess
     public QemuMutex NewMutex(string name, string? device = null) => new(name, OnLocked, device);
 
     /// <summary>A cond of this process on <paramref name="mutex"/>.</summary>
-    public QemuCond NewCond(string name, QemuMutex mutex) => new(name, mutex, spuriousWakeup);
+    public QemuCond NewCond(string name, QemuMutex mutex) =>
+        new(name, mutex, spuriousWakeup, c => Trace(new CondWait(c.Name, c.Mutex.Device)));
+
+    /// <summary>A semaphore of this process whose blocking waits are traced.</summary>
+    public QemuSemaphore NewSemaphore(string name, int initial = 0) =>
+        new(name, initial, s => Trace(new SemWait(s.Name)));
 
     /// <summary>qemu_thread_create with start/end events; a failed QEMU assertion ends the thread as an abort.</summary>
     /// <remarks>Any other exception (the controlled scheduler tearing a finished schedule down) passes

@@ -1,7 +1,8 @@
 namespace Multifd.Engine.Core;
 
 /// <summary>QEMU's QemuSemaphore (qemu_sem_post / qemu_sem_wait).</summary>
-public sealed class QemuSemaphore(string name, int initial = 0)
+/// <param name="onBlock">Called when a wait is about to block (the count is zero), for the trace.</param>
+public sealed class QemuSemaphore(string name, int initial = 0, Action<QemuSemaphore>? onBlock = null)
 {
     private readonly SemaphoreSlim semaphore = new(initial);
 
@@ -9,5 +10,13 @@ public sealed class QemuSemaphore(string name, int initial = 0)
 
     public void Post() => semaphore.Release();
 
-    public void Wait() => semaphore.Wait();
+    public void Wait()
+    {
+        if (semaphore.CurrentCount == 0)
+        {
+            onBlock?.Invoke(this);
+        }
+
+        semaphore.Wait();
+    }
 }

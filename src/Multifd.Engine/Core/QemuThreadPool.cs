@@ -11,17 +11,17 @@ public sealed class QemuThreadPool
 {
     private readonly QemuMutex curWorkLock;
     private readonly QemuCond allFinishedCond;
-    private readonly Func<string, Action, QemuThread> startThread;
+    private readonly QemuProcess qemu;
     private readonly List<QemuThread> threads = [];
     private int curWork; // protected by curWorkLock
 
-    /// <param name="startThread">Creates a thread (the context traces thread start and end).</param>
-    public QemuThreadPool(string name, Func<string, Action, QemuThread> startThread)
+    /// <param name="qemu">The process whose threads, mutex and cond the pool uses (and traces).</param>
+    public QemuThreadPool(string name, QemuProcess qemu)
     {
         Name = name;
-        this.startThread = startThread;
+        this.qemu = qemu;
         curWorkLock = new QemuMutex($"{name}.cur_work_lock");
-        allFinishedCond = new QemuCond($"{name}.all_finished_cond", curWorkLock);
+        allFinishedCond = qemu.NewCond($"{name}.all_finished_cond", curWorkLock);
     }
 
     public string Name { get; }
@@ -34,7 +34,7 @@ public sealed class QemuThreadPool
             curWork++;
         }
 
-        threads.Add(startThread(threadName, () => RunWork(work)));
+        threads.Add(qemu.StartThread(threadName, () => RunWork(work)));
     }
 
     /// <summary>thread_pool_wait: returns once every submitted work item has returned.</summary>

@@ -81,7 +81,7 @@ public sealed class DestinationMigration
     private int LoadvmState(out LoadError? error)
     {
         // qemu_loadvm_thread_pool_create.
-        loadThreads = new QemuThreadPool("mis->load_threads", qemu.StartThread);
+        loadThreads = new QemuThreadPool("mis->load_threads", qemu);
         Volatile.Write(ref loadThreadsAbort, 0);
 
         var ret = LoadHeaderAndSetup(out error);

@@ -13,7 +13,7 @@ public sealed class MultifdRecv
     private readonly QemuProcess qemu;
     private readonly RecvParams[] channels;
     private readonly Func<string, uint, ReadOnlyMemory<byte>, LoadError?> loadStateBuffer;
-    private readonly QemuSemaphore semSync = new("multifd_recv_state->sem_sync");
+    private readonly QemuSemaphore semSync;
     private int exiting; // atomic
 
     /// <param name="loadStateBuffer">qemu_loadvm_load_state_buffer(idstr, instance_id, buf).</param>
@@ -22,7 +22,8 @@ public sealed class MultifdRecv
     {
         this.qemu = qemu;
         this.loadStateBuffer = loadStateBuffer;
-        channels = multifdChannels.Select((c, i) => new RecvParams(i, c)).ToArray();
+        semSync = qemu.NewSemaphore("multifd_recv_state->sem_sync");
+        channels = multifdChannels.Select((c, i) => new RecvParams(i, c, qemu)).ToArray();
     }
 
     private bool ShouldExit => Volatile.Read(ref exiting) != 0;
@@ -206,11 +207,11 @@ public sealed class MultifdRecv
     /// <summary>Simplification: QEMU trusts next_packet_size (up to 4 GiB); the model refuses beyond this.</summary>
     public const uint MaxModelPacketBytes = 1 << 20;
 
-    private sealed class RecvParams(int id, IMigrationChannel channel)
+    private sealed class RecvParams(int id, IMigrationChannel channel, QemuProcess qemu)
     {
         public readonly int Id = id;
         public readonly IMigrationChannel Channel = channel;
-        public readonly QemuSemaphore SemSync = new($"recv[ch{id}].sem_sync");
+        public readonly QemuSemaphore SemSync = qemu.NewSemaphore($"recv[ch{id}].sem_sync");
         public QemuThread? Thread;
     }
 }

@@ -408,3 +408,19 @@ public sealed record FaultInjected(string Fault, string Where) : MigrationEvent
     public override string TraceName => "fault";
     public override string Args => $"{Fault} at {Where}";
 }
+
+// ---- waits (where a thread may block; they explain a hang) ----
+
+/// <summary>A thread begins qemu_cond_wait on a cond (of a device's mutex, if any).</summary>
+public sealed record CondWait(string Cond, string? Device) : MigrationEvent
+{
+    public override string TraceName => "qemu_cond_wait";
+    public override string Args => Device is null ? Cond : $"{Device}.{Cond}";
+}
+
+/// <summary>A thread blocks in qemu_sem_wait (the semaphore's count was zero).</summary>
+public sealed record SemWait(string Semaphore) : MigrationEvent
+{
+    public override string TraceName => "qemu_sem_wait";
+    public override string Args => Semaphore;
+}

@@ -22,7 +22,7 @@ public sealed class MultifdDeviceState
         this.qemu = qemu;
         this.multifdSend = multifdSend;
         queueJobMutex = qemu.NewMutex("queue_job_mutex");
-        threads = new QemuThreadPool("multifd_send_device_state.threads", qemu.StartThread);
+        threads = new QemuThreadPool("multifd_send_device_state.threads", qemu);
     }
 
     /// <summary>

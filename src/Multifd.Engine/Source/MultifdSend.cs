@@ -29,7 +29,7 @@ public sealed class MultifdSend
     private readonly ModelAssumptions assumptions;
     private readonly SendParams[] channels;
     private readonly QemuMutex multifdSendMutex;
-    private readonly QemuSemaphore channelsReady = new("channels_ready");
+    private readonly QemuSemaphore channelsReady;
     private int exiting; // atomic
     private int nextChannel; // protected by multifdSendMutex
     private long packetNum; // atomic
@@ -41,7 +41,8 @@ public sealed class MultifdSend
         this.parameters = parameters;
         this.assumptions = assumptions;
         multifdSendMutex = qemu.NewMutex("multifd_send_mutex");
-        channels = multifdChannels.Select((c, i) => new SendParams(i, c)).ToArray();
+        channelsReady = qemu.NewSemaphore("channels_ready");
+        channels = multifdChannels.Select((c, i) => new SendParams(i, c, qemu)).ToArray();
     }
 
     /// <summary>multifd_send_should_exit().</summary>
@@ -251,12 +252,12 @@ public sealed class MultifdSend
         }
     }
 
-    private sealed class SendParams(int id, IMigrationChannel channel)
+    private sealed class SendParams(int id, IMigrationChannel channel, QemuProcess qemu)
     {
         public readonly int Id = id;
         public readonly IMigrationChannel Channel = channel;
-        public readonly QemuSemaphore Sem = new($"send[ch{id}].sem");
-        public readonly QemuSemaphore SemSync = new($"send[ch{id}].sem_sync");
+        public readonly QemuSemaphore Sem = qemu.NewSemaphore($"send[ch{id}].sem");
+        public readonly QemuSemaphore SemSync = qemu.NewSemaphore($"send[ch{id}].sem_sync");
         public bool PendingJob;
         public int PendingSync;
         public DeviceStatePayload? Data;

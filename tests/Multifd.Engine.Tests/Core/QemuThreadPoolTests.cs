@@ -26,7 +26,7 @@ public class QemuThreadPoolTests
     [Fact]
     public void WaitWithNoWorkReturns()
     {
-        var pool = new QemuThreadPool("pool", qemu.StartThread);
+        var pool = new QemuThreadPool("pool", qemu);
 
         pool.Wait();
         pool.Free();
@@ -37,7 +37,7 @@ public class QemuThreadPoolTests
     [Fact]
     public void EachWorkItemRunsOnItsOwnNamedThread()
     {
-        var pool = new QemuThreadPool("pool", qemu.StartThread);
+        var pool = new QemuThreadPool("pool", qemu);
         var ranOn = new string[2];
 
         pool.SubmitImmediate("load[dev0]", () => ranOn[0] = QemuThread.Current.Name);
@@ -50,7 +50,7 @@ public class QemuThreadPoolTests
     [Fact]
     public void WaitReturnsOnlyAfterEveryWorkItemReturned()
     {
-        var pool = new QemuThreadPool("pool", qemu.StartThread);
+        var pool = new QemuThreadPool("pool", qemu);
         var gate = new SemaphoreSlim(0);
         var finished = 0;
         for (var i = 0; i < 3; i++)
@@ -78,7 +78,7 @@ public class QemuThreadPoolTests
     [Fact]
     public void FreeJoinsEveryPoolThread()
     {
-        var pool = new QemuThreadPool("pool", qemu.StartThread);
+        var pool = new QemuThreadPool("pool", qemu);
         pool.SubmitImmediate("w0", () => { });
         pool.SubmitImmediate("w1", () => { });
 
@@ -92,10 +92,11 @@ public class QemuThreadPoolTests
     [Fact]
     public void AQemuAssertionEndsItsThreadAsAnAbort()
     {
-        var pool = new QemuThreadPool("pool", qemu.StartThread);
+        var pool = new QemuThreadPool("pool", qemu);
 
         pool.SubmitImmediate("w0", () => QemuAssert.That(false, "boom"));
-        pool.Free();
+        // An abort ends the process: nothing accounts the work item any more, so only wait for the thread's end.
+        Assert.True(SpinWait.SpinUntil(() => observer.Events<ThreadEnded>().Any(), TimeSpan.FromSeconds(10)));
 
         Assert.Equal("boom", Assert.Single(observer.Events<QemuAborted>()).Message);
         Assert.True(Assert.Single(observer.Events<ThreadEnded>()).Aborted);
