@@ -126,7 +126,7 @@ public sealed class VfioMultifd
         loadBufQueuedPendingBuffers++;
         if (loadBufQueuedPendingBuffers > config.Properties.MaxQueuedBuffers)
         {
-            qemu.Trace(new QueueLimitExceeded(Name, idx, "count", loadBufQueuedPendingBuffers, config.Properties.MaxQueuedBuffers));
+            qemu.Trace(new QueueLimitExceeded(Name, idx, "count", loadBufQueuedPendingBuffers, config.Properties.MaxQueuedBuffers, payload.Length));
             return new($"{Name}: queuing state buffer {idx} would exceed the max of {config.Properties.MaxQueuedBuffers}", ErrorKind.QueueLimit);
         }
 
@@ -134,7 +134,7 @@ public sealed class VfioMultifd
         loadBufQueuedPendingBuffersSize += (ulong)payload.Length;
         if (loadBufQueuedPendingBuffersSize > config.Properties.MaxQueuedBuffersSizeBytes)
         {
-            qemu.Trace(new QueueLimitExceeded(Name, idx, "size", loadBufQueuedPendingBuffersSize, config.Properties.MaxQueuedBuffersSizeBytes));
+            qemu.Trace(new QueueLimitExceeded(Name, idx, "size", loadBufQueuedPendingBuffersSize, config.Properties.MaxQueuedBuffersSizeBytes, payload.Length));
             return new($"{Name}: queuing state buffer {idx} would exceed the size max of {config.Properties.MaxQueuedBuffersSizeBytes}", ErrorKind.QueueLimit);
         }
 
@@ -429,14 +429,10 @@ public sealed class VfioMultifd
         }
 
         qemu.Trace(new LoadBufsThreadCleanedUp(Name, waited));
-        int freed;
-        using (LoadBufsMutex.Locked())
-        {
-            // Simplification: QEMU destroys the array without the lock (the thread is gone); taking it here
-            // keeps the model's own state consistent when a variant frees it under a running thread.
-            freed = loadBufs.Destroy();
-        }
-
+        // As QEMU: the array is destroyed with the BQL held and without load_bufs_mutex (the thread is gone; taking
+        // the mutex here would break the lock order). A variant that frees under a running thread gets QEMU's
+        // use-after-free; under Coyote the destroy runs between scheduling points, so the C# state stays whole.
+        var freed = loadBufs.Destroy();
         qemu.Trace(new VfioMultifdFreed(Name, freed, stillRunning));
     }
 }
