@@ -380,10 +380,13 @@ public sealed class VfioMultifd
                 loadBufsIterDone = true;
                 LoadBufsIterDoneCond.Signal();
             }
+
+            // Traced where load_bufs_iter_done is decided (QEMU logs nothing here): the load thread may load the
+            // config as soon as the mutex is released, before this thread has the BQL back.
+            qemu.Trace(new ConfigLoadReady(Name, duplicate));
         }
 
         qemu.Bql.Lock();
-        qemu.Trace(new ConfigLoadReady(Name, duplicate));
         error = duplicate ? $"{Name}: duplicate DEV_CONFIG_LOAD_READY" : null;
         return duplicate ? -Errno.EINVAL : 0;
     }

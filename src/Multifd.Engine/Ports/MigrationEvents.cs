@@ -303,7 +303,7 @@ public sealed record IterDoneWait(string Device) : MigrationEvent
     public override string Args => Device;
 }
 
-/// <summary>vfio_load_state_config_load_ready set load_bufs_iter_done (Duplicate: it was already set).</summary>
+/// <summary>vfio_load_state_config_load_ready set load_bufs_iter_done (Duplicate: it was already set), under load_bufs_mutex.</summary>
 public sealed record ConfigLoadReady(string Device, bool Duplicate) : MigrationEvent
 {
     public override string TraceName => "vfio_load_state_config_load_ready";
