@@ -29,7 +29,8 @@ public sealed class HostileSource(
     IMigrationChannel main,
     IReadOnlyList<IMigrationChannel> multifd,
     IMigrationObserver observer,
-    bool holdEofUntilRejected)
+    bool holdEofUntilRejected,
+    bool sendInterruptController = false)
 {
     private readonly SemaphoreSlim rejected = new(0);
     private int channel;
@@ -92,6 +93,15 @@ public sealed class HostileSource(
             Savevm.PutSectionPart(f, SavevmCodes.SectionEnd, (uint)i + 1);
             f.PutBe64(VfioMarkers.EndOfState);
             Savevm.PutFooter(f, (uint)i + 1);
+        }
+
+        if (sendInterruptController)
+        {
+            // An ARM source saves the interrupt controller before the VFIO devices, as QEMU does.
+            var icId = (uint)devices.Count + 1;
+            Savevm.PutSectionStart(f, SavevmCodes.SectionFull, icId, Engine.Source.SourceMigration.InterruptControllerIdstr, 0);
+            f.PutBe32(0);
+            Savevm.PutFooter(f, icId);
         }
 
         for (var i = 0; i < devices.Count; i++)

@@ -7,10 +7,16 @@ namespace Multifd.Specifications;
 /// load thread stopped and after the recv threads were joined, and data_fd is closed only after the load
 /// thread stopped (no write reaches a closed data_fd).
 /// </summary>
+/// <remarks>
+/// "Stopped" is QEMU's: vfio_load_bufs_thread cleared load_bufs_thread_running and returned
+/// (vfio_load_bufs_thread_end); the pool thread that ran it may end later, touching nothing of the device.
+/// The liveness half (every thread does end) is <see cref="EveryThreadTerminatesLiveness"/>.
+/// </remarks>
 public sealed class EveryThreadTerminates : Property
 {
     private readonly HashSet<string> running = [];
-    private readonly HashSet<string> loadThreadsPending = []; // submitted, vfio_load_bufs_thread not returned
+    private readonly HashSet<string> loadThreadRunning = [];
+    private readonly HashSet<string> freed = [];
     private bool recvJoined;
 
     public override string Id => "P8";
@@ -34,16 +40,23 @@ public sealed class EveryThreadTerminates : Property
             case RecvThreadsJoined:
                 recvJoined = true;
                 break;
-            case LoadThreadSubmitted e:
-                loadThreadsPending.Add(e.Name);
+            case LoadBufsThreadStart e:
+                if (freed.Contains(e.Device))
+                {
+                    Fail($"{e.Device}: {o.Thread} starts after its VFIOMultifd was freed");
+                }
+
+                loadThreadRunning.Add(e.Device);
                 break;
             case LoadBufsThreadEnd e:
-                loadThreadsPending.Remove($"load[{e.Device}]");
+                loadThreadRunning.Remove(e.Device);
                 break;
             case VfioMultifdFreed e:
-                if (e.LoadThreadRunning || loadThreadsPending.Contains($"load[{e.Device}]"))
+                freed.Add(e.Device);
+                if (e.LoadThreadRunning || loadThreadRunning.Contains(e.Device))
                 {
-                    Fail($"{e.Device}: VFIOMultifd freed ({e.BuffersFreed} buffers) while load[{e.Device}] still runs");
+                    Fail($"{e.Device}: VFIOMultifd freed ({e.BuffersFreed} buffers) while load[{e.Device}] still runs " +
+                         $"(load_bufs_thread_running {(e.LoadThreadRunning ? "true" : "false")})");
                 }
 
                 if (!recvJoined && running.Any(t => t.StartsWith("recv[", StringComparison.Ordinal)))
@@ -52,7 +65,7 @@ public sealed class EveryThreadTerminates : Property
                 }
 
                 break;
-            case DataFdClosed e when loadThreadsPending.Contains($"load[{e.Device}]"):
+            case DataFdClosed e when loadThreadRunning.Contains(e.Device):
                 Fail($"{e.Device}: data_fd closed while load[{e.Device}] still runs");
                 break;
             case DeviceWrite { Ret: -9 } e:

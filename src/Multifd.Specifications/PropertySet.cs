@@ -14,8 +14,16 @@ public sealed class PropertySet(IReadOnlyList<Property> properties, Action<Prope
     public static IReadOnlyList<Property> CreateAll() =>
     [
         new LoadsInIndexOrder(),
+        new MainBeforeMultifd(),
         new NoLossOnSuccess(),
+        new NoDuplicateLoad(),
+        new ConfigLoadedLast(),
+        new ConfigAfterIterables(),
+        new QueueStaysBounded(),
+        new LockDiscipline(),
         new EveryThreadTerminates(),
+        new ProtocolAgreement(),
+        new SourceInvariants(),
         new NoQemuAbort(),
     ];
 

@@ -21,8 +21,12 @@ public sealed record CheckOptions
 
     public int MaxSteps { get; init; } = 20000;
 
-    /// <summary>Coyote's liveness temperature threshold (hot-state steps before a liveness bug).</summary>
-    public uint LivenessTemperatureThreshold { get; init; } = 2000;
+    /// <summary>
+    /// Coyote's liveness temperature threshold (hot-state steps before a liveness bug). P8's monitor is hot from the
+    /// first thread start until every thread ended, so this must exceed the length of a legitimate schedule: half the
+    /// step bound.
+    /// </summary>
+    public uint LivenessTemperatureThreshold { get; init; } = 10000;
 
     /// <summary>A trace to replay instead of searching.</summary>
     public string? ReplayTrace { get; init; }
@@ -35,5 +39,6 @@ public sealed record CheckOptions
         Strategy = scenario.Exploration.Strategy,
         Seed = scenario.Exploration.Seed,
         MaxSteps = scenario.Exploration.MaxSteps,
+        LivenessTemperatureThreshold = (uint)Math.Max(1000, scenario.Exploration.MaxSteps / 2),
     };
 }

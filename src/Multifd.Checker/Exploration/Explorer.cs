@@ -116,7 +116,7 @@ public static partial class Explorer
         return new Violation("internal", "InternalError", bugReport.Trim());
     }
 
-    [GeneratedRegex(@"^(P\d+) ([A-Za-z]+): (.*)$", RegexOptions.Singleline)]
+    [GeneratedRegex(@"^(P\d+[a-z]?) ([A-Za-z]+): (.*)$", RegexOptions.Singleline)]
     private static partial Regex PropertyMessage();
 
     /// <summary>The per-iteration test body and what it gathers across iterations.</summary>

@@ -45,6 +45,11 @@ public sealed class MigrationRun
             scenario.Devices.ToDictionary(d => d.Name, d => d.DataBufferSizeBytes));
         Bridge.Subscribe(Situations);
         Bridge.Subscribe(Peaks);
+        if (!realThreads)
+        {
+            // P8's liveness half: a Coyote monitor, registered in the test body of every schedule.
+            Bridge.Subscribe(EveryThreadTerminatesFeed.ForCoyote());
+        }
     }
 
     public SituationTracker Situations { get; }

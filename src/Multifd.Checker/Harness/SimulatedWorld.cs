@@ -67,7 +67,7 @@ public sealed class SimulatedWorld : IMigrationObserver
                     d.Source.Config, d.Spec.DataBufferSizeBytes,
                     SendLoadReady: d.Spec.Source.LoadConfigAfterIter == Engine.OnOffAuto.On
                                    || (d.Spec.Source.LoadConfigAfterIter == Engine.OnOffAuto.Auto && s.Source.Platform == Engine.Platform.Aarch64))).ToList(),
-                world.Main, world.Multifd, bridge, holdEof);
+                world.Main, world.Multifd, bridge, holdEof, sendInterruptController: s.Source.Platform == Engine.Platform.Aarch64);
         }
 
         return world;

@@ -46,7 +46,17 @@ public static class ListCommand
             return;
         }
 
-        var manifest = Manifest.Read(models);
+        IReadOnlyList<ManifestEntry> manifest;
+        try
+        {
+            manifest = Manifest.Load(models).Scenarios;
+        }
+        catch (ScenarioException e)
+        {
+            o.WriteLine($"manifest: invalid ({e.Message})");
+            manifest = [];
+        }
+
         var rows = new List<(string, string)>();
         foreach (var file in Directory.GetFiles(models, "*.json").Where(f => Path.GetFileName(f) != "manifest.json").Order(StringComparer.Ordinal))
         {
@@ -61,13 +71,16 @@ public static class ListCommand
                 description = $"(invalid: {e.Message})";
             }
 
-            var expected = manifest.Where(m => m.Scenario == name).Select(m => m.ToString()).ToList();
+            var expected = manifest.Where(m => m.Scenario == name).Select(Expected).ToList();
             var verdict = expected.Count == 0 ? "expected: not in manifest" : $"expected: {string.Join("; ", expected)}";
             rows.Add((name, $"{verdict}. {description}"));
         }
 
         Section(o, $"scenarios ({Path.GetRelativePath(Directory.GetCurrentDirectory(), models)})", rows);
     }
+
+    private static string Expected(ManifestEntry m) =>
+        (m.ExpectsPass ? "pass" : $"bug {m.Property}") + (m.Variant is null ? "" : $" with {m.Variant}");
 
     private static void Section(TextWriter o, string title, IEnumerable<(string Name, string Description)> rows)
     {

@@ -9,14 +9,15 @@ namespace Multifd.Cli.Rendering;
 /// </summary>
 public static class HangExplanation
 {
-    /// <summary>Events after which a thread blocks on a condition until another thread signals it.</summary>
-    private static readonly HashSet<string> WaitingEvents = [nameof(BufferStarved), nameof(IterDoneWait)];
+    /// <summary>The engine's trace of a thread beginning to block (qemu_cond_wait, qemu_sem_wait).</summary>
+    private static readonly HashSet<string> WaitEvents = [nameof(CondWait), nameof(SemWait)];
 
     public static string Explain(IReadOnlyList<EventRecord> events)
     {
         var threads = new List<(string Side, string Thread)>();
         var last = new Dictionary<(string, string), EventRecord>();
         var lastLock = new Dictionary<(string, string), EventRecord>();
+        var lastWait = new Dictionary<(string, string), EventRecord>();
         var ended = new HashSet<(string, string)>();
         foreach (var e in events)
         {
@@ -32,6 +33,14 @@ public static class HangExplanation
                 continue;
             }
 
+            if (WaitEvents.Contains(e.Type))
+            {
+                lastWait[key] = e;
+                lastLock.Remove(key);
+                continue;
+            }
+
+            lastWait.Remove(key);
             if (e.Type == nameof(ThreadEnded))
             {
                 ended.Add(key);
@@ -50,7 +59,7 @@ public static class HangExplanation
                 continue;
             }
 
-            var lines = stuck.Select(t => Describe(t.Thread, last.GetValueOrDefault(t), lastLock.GetValueOrDefault(t)));
+            var lines = stuck.Select(t => Describe(t.Thread, last.GetValueOrDefault(t), lastWait.GetValueOrDefault(t), lastLock.GetValueOrDefault(t)));
             parts.Add($"{side}: {string.Join("; ", lines)}");
         }
 
@@ -59,14 +68,14 @@ public static class HangExplanation
             : $"hang: {string.Join(" | ", parts)}";
     }
 
-    private static string Describe(string thread, EventRecord? last, EventRecord? lockAfter)
+    private static string Describe(string thread, EventRecord? last, EventRecord? wait, EventRecord? lockAfter)
     {
-        var text = last switch
+        var text = (last, wait) switch
         {
-            null => $"{thread} emitted no protocol event",
-            _ when WaitingEvents.Contains(last.Type) => $"{thread} waits in {last.Text} (step {last.Step})",
+            (_, not null) => $"{thread} waits in {wait.Text}{(last is null ? "" : $" after {last.Text}")} (step {wait.Step})",
+            (null, _) => $"{thread} emitted no protocol event",
             // qemu_loadvm_state: after the main loop returned 0 the next blocking point is the load threads' pool.
-            { Type: nameof(LoadStatePostMain), Args: "ret 0" } =>
+            ({ Type: nameof(LoadStatePostMain), Args: "ret 0" }, _) =>
                 $"{thread} waits in qemu_loadvm_thread_pool_wait (after {last.Text}, step {last.Step})",
             _ => $"{thread} blocked after {last.Text} (step {last.Step})",
         };

@@ -11,7 +11,7 @@ namespace Multifd.Cli.Rendering;
 public static class TimelineText
 {
     private const int ThreadWidth = 12;
-    private const int MaxEventWidth = 64;
+    private const int MaxEventWidth = 72;
 
     public static string Render(EventLog log, IEnumerable<string> devices, string? title, bool verbose)
     {
@@ -52,7 +52,8 @@ public static class TimelineText
     private static string Line(EventRecord e, int eventWidth, DeviceQueues queues, bool changed)
     {
         var side = e.Side == "source" ? "src" : "dst";
-        var line = $"{e.Step,6} {side,-4} {e.Thread.PadRight(ThreadWidth)} {e.Text.PadRight(eventWidth)}";
+        var text = e.Text.Length > eventWidth ? e.Text[..(eventWidth - 1)] + "…" : e.Text;
+        var line = $"{e.Step,6} {side,-4} {e.Thread.PadRight(ThreadWidth)} {text.PadRight(eventWidth)}";
         foreach (var device in queues.Devices)
         {
             var mark = changed && e.String("device") == device ? "*" : " ";

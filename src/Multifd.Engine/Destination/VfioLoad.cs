@@ -47,7 +47,8 @@ public sealed class VfioLoad(QemuProcess qemu, MigrationParameters parameters, V
             Multifd = new VfioMultifd(qemu, config, device, ConfigAfterIter);
         }
 
-        qemu.Trace(new LoadSetup(Name, MultifdTransfer, MultifdTransfer && ConfigAfterIter));
+        qemu.Trace(new LoadSetup(Name, MultifdTransfer, MultifdTransfer && ConfigAfterIter, parameters.Platform,
+            config.Properties.MaxQueuedBuffers, config.Properties.MaxQueuedBuffersSizeBytes));
         return device.SetState(VfioDeviceState.Resuming);
     }
 

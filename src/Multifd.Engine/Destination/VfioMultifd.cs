@@ -138,7 +138,7 @@ public sealed class VfioMultifd
         loadBufQueuedPendingBuffers++;
         if (loadBufQueuedPendingBuffers > config.Properties.MaxQueuedBuffers)
         {
-            qemu.Trace(new QueueLimitExceeded(Name, idx, "count", loadBufQueuedPendingBuffers, config.Properties.MaxQueuedBuffers));
+            qemu.Trace(new QueueLimitExceeded(Name, idx, "count", loadBufQueuedPendingBuffers, config.Properties.MaxQueuedBuffers, payload.Length));
             return new($"{Name}: queuing state buffer {idx} would exceed the max of {config.Properties.MaxQueuedBuffers}", ErrorKind.QueueLimit);
         }
 
@@ -146,7 +146,7 @@ public sealed class VfioMultifd
         loadBufQueuedPendingBuffersSize += (ulong)payload.Length;
         if (loadBufQueuedPendingBuffersSize > config.Properties.MaxQueuedBuffersSizeBytes)
         {
-            qemu.Trace(new QueueLimitExceeded(Name, idx, "size", loadBufQueuedPendingBuffersSize, config.Properties.MaxQueuedBuffersSizeBytes));
+            qemu.Trace(new QueueLimitExceeded(Name, idx, "size", loadBufQueuedPendingBuffersSize, config.Properties.MaxQueuedBuffersSizeBytes, payload.Length));
             return new($"{Name}: queuing state buffer {idx} would exceed the size max of {config.Properties.MaxQueuedBuffersSizeBytes}", ErrorKind.QueueLimit);
         }
 
@@ -385,10 +385,13 @@ public sealed class VfioMultifd
                 loadBufsIterDone = true;
                 LoadBufsIterDoneCond.Signal();
             }
+
+            // Traced where load_bufs_iter_done is decided (QEMU logs nothing here): the load thread may load the
+            // config as soon as the mutex is released, before this thread has the BQL back.
+            qemu.Trace(new ConfigLoadReady(Name, duplicate));
         }
 
         qemu.Bql.Lock();
-        qemu.Trace(new ConfigLoadReady(Name, duplicate));
         error = duplicate ? $"{Name}: duplicate DEV_CONFIG_LOAD_READY" : null;
         return duplicate ? -Errno.EINVAL : 0;
     }

@@ -102,10 +102,12 @@ public enum ErrorKind
 
 // ---- source ----
 
-public sealed record SaveSetup(string Device, bool MultifdTransfer, int DataBufferSize) : MigrationEvent
+/// <param name="ConfigAfterIter">vfio_load_config_after_iter() on the source: whether save_state sends DEV_CONFIG_LOAD_READY.</param>
+public sealed record SaveSetup(string Device, bool MultifdTransfer, int DataBufferSize, bool ConfigAfterIter = false) : MigrationEvent
 {
     public override string TraceName => "vfio_save_setup";
-    public override string Args => $"{Device} data_buffer_size {DataBufferSize}{(MultifdTransfer ? " multifd" : "")}";
+    public override string Args =>
+        $"{Device} data_buffer_size {DataBufferSize}{(MultifdTransfer ? " multifd" : "")}{(ConfigAfterIter ? " config-after-iter" : "")}";
 }
 
 /// <summary>The migration thread finished setup (every SE's save_setup) and enters precopy.</summary>
@@ -185,10 +187,18 @@ public sealed record SourceFinished(bool Completed) : MigrationEvent
 
 // ---- destination ----
 
-public sealed record LoadSetup(string Device, bool MultifdTransfer, bool ConfigAfterIter) : MigrationEvent
+/// <summary>vfio_load_setup: what the device snapshotted for this migration.</summary>
+/// <param name="ConfigAfterIter">Multifd transfer with x-migration-load-config-after-iter in effect.</param>
+/// <param name="Platform">The destination's target (ARM needs the interrupt controller loaded before VFIO config).</param>
+/// <param name="MaxQueuedBuffers">x-migration-max-queued-buffers (the unmerged count limit); ulong.MaxValue: none.</param>
+/// <param name="MaxQueuedBuffersSizeBytes">x-migration-max-queued-buffers-size; ulong.MaxValue: none.</param>
+public sealed record LoadSetup(string Device, bool MultifdTransfer, bool ConfigAfterIter, Platform Platform = Platform.X86_64,
+    ulong MaxQueuedBuffers = ulong.MaxValue, ulong MaxQueuedBuffersSizeBytes = ulong.MaxValue) : MigrationEvent
 {
     public override string TraceName => "vfio_load_setup";
-    public override string Args => $"{Device}{(MultifdTransfer ? " multifd" : "")}{(ConfigAfterIter ? " config-after-iter" : "")}";
+    public override string Args => $"{Device}{(MultifdTransfer ? " multifd" : "")}{(ConfigAfterIter ? " config-after-iter" : "")}" +
+        (MaxQueuedBuffers == ulong.MaxValue ? "" : $" max-queued-buffers {MaxQueuedBuffers}") +
+        (MaxQueuedBuffersSizeBytes == ulong.MaxValue ? "" : $" max-queued-buffers-size {MaxQueuedBuffersSizeBytes}");
 }
 
 /// <summary>vfio_load_state(name, data): a VFIO marker read on the main channel.</summary>
@@ -239,10 +249,13 @@ public sealed record BufferInserted(string Device, uint Idx, int Bytes, bool IsC
 }
 
 /// <summary>The size or count limit refused a buffer: "would exceed the ... max of M".</summary>
-public sealed record QueueLimitExceeded(string Device, uint Idx, string Limit, ulong Counter, ulong Max) : MigrationEvent
+/// <param name="Limit">"count" or "size".</param>
+/// <param name="Counter">The engine's counter after the (not rolled back) increment.</param>
+/// <param name="Bytes">The refused buffer's data length.</param>
+public sealed record QueueLimitExceeded(string Device, uint Idx, string Limit, ulong Counter, ulong Max, int Bytes = 0) : MigrationEvent
 {
     public override string TraceName => "vfio_load_state_buffer_insert_limit";
-    public override string Args => $"{Device} idx {Idx} {Limit} {Counter} > {Max}";
+    public override string Args => $"{Device} idx {Idx} size {Bytes}: {Limit} {Counter} > {Max}";
 }
 
 public sealed record LoadBufsThreadStart(string Device) : MigrationEvent
@@ -297,7 +310,7 @@ public sealed record IterDoneWait(string Device) : MigrationEvent
     public override string Args => Device;
 }
 
-/// <summary>vfio_load_state_config_load_ready set load_bufs_iter_done (Duplicate: it was already set).</summary>
+/// <summary>vfio_load_state_config_load_ready set load_bufs_iter_done (Duplicate: it was already set), under load_bufs_mutex.</summary>
 public sealed record ConfigLoadReady(string Device, bool Duplicate) : MigrationEvent
 {
     public override string TraceName => "vfio_load_state_config_load_ready";

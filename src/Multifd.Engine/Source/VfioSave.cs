@@ -50,7 +50,7 @@ public sealed class VfioSave(QemuProcess qemu, MigrationParameters parameters, V
             return ret;
         }
 
-        qemu.Trace(new SaveSetup(Name, MultifdTransfer, config.DataBufferSizeBytes));
+        qemu.Trace(new SaveSetup(Name, MultifdTransfer, config.DataBufferSizeBytes, ConfigAfterIter));
         f.PutBe64(VfioMarkers.EndOfState);
         return 0;
     }

@@ -39,7 +39,8 @@ public class CheckBugTests(BugBundleFixture fixture)
         Assert.Equal("P10", (string?)violation["property"]);
         Assert.Equal("NoHang", (string?)violation["name"]);
         Assert.StartsWith("hang: destination: ", (string?)violation["message"]);
-        Assert.Contains("waits in vfio_load_state_device_buffer_starved", (string?)violation["message"]);
+        Assert.Contains("load[dev0] waits in qemu_cond_wait dev0.load_bufs_buffer_ready_cond after vfio_load_state_device_buffer_starved", (string?)violation["message"]);
+        Assert.Contains("main waits in qemu_cond_wait mis->load_threads.all_finished_cond", (string?)violation["message"]);
         Assert.Contains("Deadlock detected", (string?)violation["detail"]);
         Assert.Equal(fixture.Bundle, (string?)report["bundle"]);
 

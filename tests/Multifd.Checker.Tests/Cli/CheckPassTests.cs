@@ -68,13 +68,13 @@ public sealed class CheckPassTests : IDisposable
         Assert.Equal(["pass", "bug"], scenarios.Select(s => (string?)s!["verdict"]));
         var violation = json["violations"]!.AsArray().Single()!;
         Assert.Equal("default-no-bql", (string?)violation["scenario"]);
-        Assert.Equal("P12", (string?)violation["property"]);
+        Assert.Equal("P7", (string?)violation["property"]);
         Assert.True(Directory.Exists(Path.Combine(temp.File("out"), "default-no-bql-cleanup-without-bql-1")));
 
         var cases = XDocument.Load(junit).Descendants("testcase").ToList();
         Assert.Equal(["default", "default-no-bql"], cases.Select(c => (string?)c.Attribute("name")));
         Assert.Null(cases[0].Element("failure"));
-        Assert.Equal("P12", (string?)cases[1].Element("failure")!.Attribute("type"));
+        Assert.Equal("P7", (string?)cases[1].Element("failure")!.Attribute("type"));
     }
 
     public void Dispose() => temp.Dispose();

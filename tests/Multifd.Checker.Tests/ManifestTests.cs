@@ -1,0 +1,123 @@
+using Multifd.Checker.Entry;
+using Multifd.Checker.Exploration;
+using Multifd.Checker.Scenarios;
+using Xunit.Abstractions;
+
+namespace Multifd.Checker.Tests;
+
+/// <summary>models/manifest.json is data the tests hold: every entry's expected verdict must come out.</summary>
+public class ManifestTests(ITestOutputHelper output)
+{
+    /// <summary>Schedules per passing entry: enough to reach its mustReach situations with the scenario's seed.</summary>
+    private const int PassIterations = 40;
+
+    /// <summary>Schedules a bug entry may take to find its violation (the search stops at the first).</summary>
+    private const int BugIterations = 100;
+
+    private static string Models => ModelsFolder.Find() ?? throw new InvalidOperationException("models/ not found");
+
+    public static TheoryData<string> Entries()
+    {
+        var data = new TheoryData<string>();
+        foreach (var e in Manifest.Load(Models).Scenarios)
+        {
+            data.Add(e.Label);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Entries))]
+    public void EntryHolds(string label)
+    {
+        var entry = Manifest.Load(Models).Scenarios.Single(e => e.Label == label);
+        var scenario = ModelsFolder.LoadScenario(entry.Scenario);
+        var options = Expectations.OptionsFor(entry, scenario) with
+        {
+            Iterations = entry.ExpectsPass ? Math.Min(PassIterations, scenario.Exploration.Iterations) : BugIterations,
+        };
+
+        var result = Explorer.Run(options);
+        output.WriteLine($"{label}: {result.SchedulesExplored} schedules in {result.ElapsedSeconds:F2}s, decisions {result.Decisions}");
+        output.WriteLine("outcomes: " + string.Join(", ", result.Outcomes.Select(kv => $"{kv.Key}={kv.Value}")));
+        output.WriteLine($"violation: {result.Violation?.Property} {result.Violation?.Message}");
+        var problems = Expectations.Judge(entry, result);
+        Assert.True(problems.Count == 0, $"{label}: " + string.Join("; ", problems));
+    }
+
+    [Fact]
+    public void EveryScenarioInModelsHasAnEntry()
+    {
+        var listed = Manifest.Load(Models).Scenarios.Select(e => e.Scenario).ToHashSet();
+        var unlisted = Directory.GetFiles(Models, "*.json").Select(Path.GetFileNameWithoutExtension)
+            .Where(n => n != "manifest" && !listed.Contains(n!)).ToList();
+        Assert.True(unlisted.Count == 0, $"scenarios without a manifest entry: {string.Join(", ", unlisted)}");
+    }
+
+    [Fact]
+    public void EveryCoyoteEntryPointRunsAScenarioExpectedToPass()
+    {
+        var passing = Manifest.Load(Models).Scenarios.Where(e => e.ExpectsPass && e.Variant is null).Select(e => e.Scenario).ToHashSet();
+        var entryPoints = typeof(ScenarioTests).GetMethods()
+            .Where(m => m.GetCustomAttributes(typeof(Microsoft.Coyote.SystematicTesting.TestAttribute), false).Length > 0)
+            .Select(m => ScenarioTests.ScenarioOf(m.Name))
+            .ToList();
+        Assert.Contains("default", entryPoints);
+        Assert.All(entryPoints, s => Assert.Contains(s, passing));
+    }
+}
+
+/// <summary>The manifest is read strictly: each mistake is refused with the field and what is wrong.</summary>
+public class ManifestValidationTests
+{
+    private static readonly HashSet<string> Known = ["default", "tight-count-limit"];
+
+    private static ScenarioException Refused(string entry) =>
+        Assert.Throws<ScenarioException>(() => Manifest.Parse($$"""{ "scenarios": [ {{entry}} ] }""", "manifest.json", Known));
+
+    [Fact]
+    public void AcceptsPassAndBugEntries()
+    {
+        var m = Manifest.Parse("""
+            { "scenarios": [
+              { "scenario": "default", "verdict": "pass", "cleanFailures": "never" },
+              { "scenario": "tight-count-limit", "verdict": "pass", "cleanFailures": "required", "failureKinds": ["queue-limit"] },
+              { "scenario": "tight-count-limit", "variant": "queued-count-drift", "verdict": "bug", "property": "P6" },
+              { "scenario": "default", "variant": "no-config-interlock", "verdict": "bug", "property": "P5b", "note": "why" }
+            ] }
+            """, "manifest.json", Known);
+        Assert.Equal(4, m.Scenarios.Count);
+        Assert.Equal(CleanFailures.Required, m.Scenarios[1].CleanFailures);
+        Assert.Equal("tight-count-limit/queued-count-drift", m.Scenarios[2].Label);
+    }
+
+    [Theory]
+    [InlineData("""{ "scenario": "default", "verdict": "pass", "cleanFailures": "never", "expected": 1 }""", "scenarios[0].expected", "unknown field")]
+    [InlineData("""{ "scenario": "nope", "verdict": "pass", "cleanFailures": "never" }""", "scenarios[0].scenario", "no such scenario \"nope\"")]
+    [InlineData("""{ "scenario": "default", "verdict": "fail", "cleanFailures": "never" }""", "scenarios[0].verdict", "\"pass\" or \"bug\"")]
+    [InlineData("""{ "scenario": "default", "verdict": "pass" }""", "scenarios[0].cleanFailures", "\"never\", \"allowed\" or \"required\"")]
+    [InlineData("""{ "scenario": "default", "verdict": "pass", "cleanFailures": "sometimes" }""", "scenarios[0].cleanFailures", "")]
+    [InlineData("""{ "scenario": "default", "verdict": "pass", "cleanFailures": "never", "property": "P6" }""", "scenarios[0].property", "only a \"bug\" entry")]
+    [InlineData("""{ "scenario": "default", "verdict": "bug" }""", "scenarios[0].property", "must name the violated property")]
+    [InlineData("""{ "scenario": "default", "verdict": "bug", "property": "P13" }""", "scenarios[0].property", "got \"P13\"")]
+    [InlineData("""{ "scenario": "default", "verdict": "bug", "property": "P6", "cleanFailures": "allowed" }""", "scenarios[0].cleanFailures", "first violation")]
+    [InlineData("""{ "scenario": "default", "variant": "nope", "verdict": "bug", "property": "P6" }""", "scenarios[0].variant", "unknown variant \"nope\"")]
+    [InlineData("""{ "scenario": "default", "verdict": "pass", "cleanFailures": "allowed", "failureKinds": ["timeout"] }""", "scenarios[0].failureKinds", "unknown failure kind \"timeout\"")]
+    [InlineData("""{ "scenario": "default", "verdict": "pass", "cleanFailures": "never", "failureKinds": ["rejected"] }""", "scenarios[0].failureKinds", "cleanFailures is \"never\"")]
+    [InlineData("""{ "verdict": "pass", "cleanFailures": "never" }""", "scenarios[0]", "missing required properties including: 'scenario'")]
+    public void RefusesAMistake(string entry, string field, string problem)
+    {
+        var e = Refused(entry);
+        Assert.Equal(field, e.Field);
+        Assert.Contains(problem, e.Message);
+    }
+
+    [Fact]
+    public void RefusesAnEntryListedTwice()
+    {
+        var e = Refused("""{ "scenario": "default", "verdict": "pass", "cleanFailures": "never" }, { "scenario": "default", "verdict": "pass", "cleanFailures": "allowed" }""");
+        Assert.Equal("scenarios[1].scenario", e.Field);
+        Assert.Contains("listed twice", e.Message);
+    }
+}
