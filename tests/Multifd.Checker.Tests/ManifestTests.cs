@@ -44,6 +44,34 @@ public class ManifestTests(ITestOutputHelper output)
         output.WriteLine($"violation: {result.Violation?.Property} {result.Violation?.Message}");
         var problems = Expectations.Judge(entry, result);
         Assert.True(problems.Count == 0, $"{label}: " + string.Join("; ", problems));
+        if (!entry.ExpectsPass)
+        {
+            ReplayReproduces(label, options, result);
+        }
+    }
+
+    /// <summary>A bug's trace replays: the same property, the same message, the same sequence of events.</summary>
+    private void ReplayReproduces(string label, CheckOptions options, CheckResult found)
+    {
+        var replay = Explorer.Run(options with { ReplayTrace = found.Trace, Iterations = 1 });
+        output.WriteLine($"replay: {replay.Violation?.Property} after {replay.Timeline?.Count} events");
+        Assert.True(replay.Violation is not null, $"{label}: the trace did not reproduce the violation");
+        Assert.Equal(found.Violation!.Property, replay.Violation.Property);
+        Assert.Equal(found.Violation.Message, replay.Violation.Message);
+        Assert.Equal(
+            found.Timeline!.Select(t => $"{t.Step} {t.Observation}"),
+            replay.Timeline!.Select(t => $"{t.Step} {t.Observation}"));
+    }
+
+    [Fact]
+    public void EveryKnownBugVariantHasABugEntry()
+    {
+        var entries = Manifest.Load(Models).Scenarios;
+        var caught = entries.Where(e => !e.ExpectsPass)
+            .Select(e => e.Variant ?? ModelsFolder.LoadScenario(e.Scenario).Variant)
+            .ToHashSet();
+        var missing = Variants.All.Where(v => v.Variant != Engine.ProtocolVariant.Correct && !caught.Contains(v.Name)).Select(v => v.Name).ToList();
+        Assert.True(missing.Count == 0, $"variants no manifest entry expects to be caught: {string.Join(", ", missing)}");
     }
 
     [Fact]
