@@ -37,6 +37,27 @@ public static class ScenarioTests
     public static void AfterIterSourceOnly() => Run(nameof(AfterIterSourceOnly));
 
     /// <summary>The scenario an entry point runs: its method name in kebab-case.</summary>
+    [Microsoft.Coyote.SystematicTesting.Test]
+    public static void OneDeviceManyBuffers() => Run(nameof(OneDeviceManyBuffers));
+
+    [Microsoft.Coyote.SystematicTesting.Test]
+    public static void FourDevicesFourChannels() => Run(nameof(FourDevicesFourChannels));
+
+    [Microsoft.Coyote.SystematicTesting.Test]
+    public static void NoMultifd() => Run(nameof(NoMultifd));
+
+    [Microsoft.Coyote.SystematicTesting.Test]
+    public static void MixedKnobs() => Run(nameof(MixedKnobs));
+
+    [Microsoft.Coyote.SystematicTesting.Test]
+    public static void FaultPartialIo() => Run(nameof(FaultPartialIo));
+
+    [Microsoft.Coyote.SystematicTesting.Test]
+    public static void FaultSourceCancelAfterSetup() => Run(nameof(FaultSourceCancelAfterSetup));
+
+    [Microsoft.Coyote.SystematicTesting.Test]
+    public static void HostileDuplicateIdx() => Run(nameof(HostileDuplicateIdx));
+
     public static string ScenarioOf(string methodName) => Variants.Kebab(methodName);
 
     private static void Run(string methodName)
