@@ -10,7 +10,7 @@ namespace Multifd.Specifications;
 /// </summary>
 public sealed class ConfigLoadedLast : Property
 {
-    private readonly Dictionary<string, DeviceView> devices = [];
+    private readonly PerDevice<DeviceView> devices = [];
     private string? duplicateLoadReady;
 
     public override string Id => "P5";
@@ -24,7 +24,7 @@ public sealed class ConfigLoadedLast : Property
         {
             if (o.Event is DeviceStateQueued { IsConfig: true } q)
             {
-                View(q.Device).ConfigIdx.Add(q.Idx);
+                devices.Of(q.Device).ConfigIdx.Add(q.Idx);
             }
 
             return;
@@ -33,17 +33,17 @@ public sealed class ConfigLoadedLast : Property
         switch (o.Event)
         {
             case LoadSetup e:
-                View(e.Device).Multifd = e.MultifdTransfer;
+                devices.Of(e.Device).Multifd = e.MultifdTransfer;
                 break;
             case BufferInserted { IsConfig: true } e:
-                View(e.Device).ConfigIdx.Add(e.Idx);
-                View(e.Device).LastIdx = e.Idx;
+                devices.Of(e.Device).ConfigIdx.Add(e.Idx);
+                devices.Of(e.Device).LastIdx = e.Idx;
                 break;
-            case BufferLoadStart e when View(e.Device).ConfigIdx.Contains(e.Idx):
+            case BufferLoadStart e when devices.Of(e.Device).ConfigIdx.Contains(e.Idx):
                 Fail($"{e.Device}: the config packet (idx {e.Idx}) is being written to data_fd as device data");
                 break;
             case BufferLoaded e:
-                var v = View(e.Device);
+                var v = devices.Of(e.Device);
                 if (v.ConfigIdx.Contains(e.Idx))
                 {
                     Fail($"{e.Device}: the config packet (idx {e.Idx}, {e.Bytes} bytes) was loaded as device data");
@@ -59,14 +59,14 @@ public sealed class ConfigLoadedLast : Property
                 CheckConfigLoad(e, o.Thread);
                 break;
             case LoadStateMarker { Marker: VfioMarkers.DevConfigLoadReady } e:
-                if (++View(e.Device).LoadReadyMarkers > 1)
+                if (++devices.Of(e.Device).LoadReadyMarkers > 1)
                 {
                     duplicateLoadReady ??= e.Device;
                 }
 
                 break;
-            case ConfigLoadReady { Duplicate: false } e when View(e.Device).LoadReadyMarkers > 1:
-                Fail($"{e.Device}: DEV_CONFIG_LOAD_READY number {View(e.Device).LoadReadyMarkers} was accepted (load_bufs_iter_done set again)");
+            case ConfigLoadReady { Duplicate: false } e when devices.Of(e.Device).LoadReadyMarkers > 1:
+                Fail($"{e.Device}: DEV_CONFIG_LOAD_READY number {devices.Of(e.Device).LoadReadyMarkers} was accepted (load_bufs_iter_done set again)");
                 break;
             case LoadStatePostMain { Ret: >= 0 } e when duplicateLoadReady is not null:
                 Fail($"{duplicateLoadReady}: qemu_loadvm_state_main returned {e.Ret} after a duplicate DEV_CONFIG_LOAD_READY " +
@@ -80,7 +80,7 @@ public sealed class ConfigLoadedLast : Property
 
     private void CheckConfigLoad(ConfigLoadStart e, string thread)
     {
-        var v = View(e.Device);
+        var v = devices.Of(e.Device);
         v.Loads++;
         if (v.Loads > 1)
         {
@@ -126,16 +126,6 @@ public sealed class ConfigLoadedLast : Property
         }
     }
 
-    private DeviceView View(string device)
-    {
-        if (!devices.TryGetValue(device, out var v))
-        {
-            v = new DeviceView();
-            devices[device] = v;
-        }
-
-        return v;
-    }
 
     private sealed class DeviceView
     {

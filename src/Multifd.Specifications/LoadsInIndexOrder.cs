@@ -8,7 +8,7 @@ namespace Multifd.Specifications;
 /// </summary>
 public sealed class LoadsInIndexOrder : Property
 {
-    private readonly Dictionary<string, DeviceView> devices = [];
+    private readonly PerDevice<DeviceView> devices = [];
 
     public override string Id => "P1";
 
@@ -20,16 +20,16 @@ public sealed class LoadsInIndexOrder : Property
         switch (o.Event)
         {
             case BufferInserted e:
-                View(e.Device).Lengths[e.Idx] = e.Bytes;
+                devices.Of(e.Device).Lengths[e.Idx] = e.Bytes;
                 break;
             case BufferLoadStart e:
                 CheckAt(e.Device, e.Idx, "started");
                 break;
             case DeviceWrite e when o.Thread == $"load[{e.Device}]" && e.Ret > 0:
-                View(e.Device).Written += e.Ret;
+                devices.Of(e.Device).Written += e.Ret;
                 break;
             case BufferLoaded e:
-                var v = View(e.Device);
+                var v = devices.Of(e.Device);
                 CheckAt(e.Device, e.Idx, "finished");
                 var length = v.Lengths.GetValueOrDefault(e.Idx);
                 var expected = v.BytesBefore + length;
@@ -46,7 +46,7 @@ public sealed class LoadsInIndexOrder : Property
 
     private void CheckAt(string device, uint idx, string what)
     {
-        var v = View(device);
+        var v = devices.Of(device);
         if (idx != v.Next)
         {
             Fail($"{device}: load of idx {idx} {what} but LoadBufIdx was {v.Next}");
@@ -58,16 +58,6 @@ public sealed class LoadsInIndexOrder : Property
         }
     }
 
-    private DeviceView View(string device)
-    {
-        if (!devices.TryGetValue(device, out var v))
-        {
-            v = new DeviceView();
-            devices[device] = v;
-        }
-
-        return v;
-    }
 
     private sealed class DeviceView
     {

@@ -8,9 +8,9 @@ namespace Multifd.Specifications;
 /// </summary>
 public sealed class NoDuplicateLoad : Property
 {
-    private readonly Dictionary<string, HashSet<uint>> inserted = [];
-    private readonly Dictionary<string, HashSet<uint>> loadStarted = [];
-    private readonly Dictionary<string, HashSet<uint>> loaded = [];
+    private readonly PerDevice<HashSet<uint>> inserted = [];
+    private readonly PerDevice<HashSet<uint>> loadStarted = [];
+    private readonly PerDevice<HashSet<uint>> loaded = [];
 
     // Per recv thread: the duplicate it is handling, which must end in an error.
     private readonly Dictionary<string, (string Device, uint Idx)> duplicateOn = [];
@@ -31,26 +31,26 @@ public sealed class NoDuplicateLoad : Property
         {
             case BufferIncoming e:
                 ExpectNoPendingDuplicate(o.Thread, $"went on to {e.Device} idx {e.Idx}");
-                if (Set(inserted, e.Device).Contains(e.Idx))
+                if (inserted.Of(e.Device).Contains(e.Idx))
                 {
                     duplicateOn[o.Thread] = (e.Device, e.Idx);
                 }
 
                 break;
             case BufferInserted e:
-                if (!Set(inserted, e.Device).Add(e.Idx))
+                if (!inserted.Of(e.Device).Add(e.Idx))
                 {
-                    var consumed = Set(loaded, e.Device).Contains(e.Idx) ? " and already loaded" : "";
+                    var consumed = loaded.Of(e.Device).Contains(e.Idx) ? " and already loaded" : "";
                     Fail($"{e.Device}: idx {e.Idx} inserted a second time ({e.Bytes} bytes, on {o.Thread}); it was present{consumed}, " +
                          $"load_buf_idx {e.LoadBufIdx}");
                 }
 
                 duplicateOn.Remove(o.Thread);
                 break;
-            case BufferLoadStart e when !Set(loadStarted, e.Device).Add(e.Idx):
+            case BufferLoadStart e when !loadStarted.Of(e.Device).Add(e.Idx):
                 Fail($"{e.Device}: load thread starts writing idx {e.Idx} to data_fd a second time");
                 break;
-            case BufferLoaded e when !Set(loaded, e.Device).Add(e.Idx):
+            case BufferLoaded e when !loaded.Of(e.Device).Add(e.Idx):
                 Fail($"{e.Device}: idx {e.Idx} ({e.Bytes} bytes) counted as loaded a second time");
                 break;
             case MigrationErrorSet or ErrorReported or QemuAborted:
@@ -71,14 +71,4 @@ public sealed class NoDuplicateLoad : Property
         }
     }
 
-    private static HashSet<uint> Set(Dictionary<string, HashSet<uint>> sets, string device)
-    {
-        if (!sets.TryGetValue(device, out var set))
-        {
-            set = [];
-            sets[device] = set;
-        }
-
-        return set;
-    }
 }

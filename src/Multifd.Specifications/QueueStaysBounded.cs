@@ -15,7 +15,7 @@ namespace Multifd.Specifications;
 /// </remarks>
 public sealed class QueueStaysBounded : Property
 {
-    private readonly Dictionary<string, DeviceQueue> devices = [];
+    private readonly PerDevice<DeviceQueue> devices = [];
 
     public override string Id => "P6";
 
@@ -32,7 +32,7 @@ public sealed class QueueStaysBounded : Property
         switch (o.Event)
         {
             case LoadSetup e:
-                var q = Queue(e.Device);
+                var q = devices.Of(e.Device);
                 q.MaxCount = e.MaxQueuedBuffers;
                 q.MaxBytes = e.MaxQueuedBuffersSizeBytes;
                 break;
@@ -43,12 +43,12 @@ public sealed class QueueStaysBounded : Property
                 OnLimitError(e);
                 break;
             case BufferChunkWritten { Ret: > 0 } e:
-                var w = Queue(e.Device);
+                var w = devices.Of(e.Device);
                 w.Bytes -= e.Ret;
                 Compare(w, e.Device, $"after writing {e.Ret} bytes of idx {e.Idx}", e.QueuedCount, e.QueuedBytes);
                 break;
             case BufferLoaded e:
-                var l = Queue(e.Device);
+                var l = devices.Of(e.Device);
                 l.Count--;
                 l.Written++;
                 Compare(l, e.Device, $"after idx {e.Idx} was fully written", e.QueuedCount, e.QueuedBytes);
@@ -58,7 +58,7 @@ public sealed class QueueStaysBounded : Property
 
     private void OnInserted(BufferInserted e)
     {
-        var q = Queue(e.Device);
+        var q = devices.Of(e.Device);
         q.Count++;
         q.Inserted++;
         q.Bytes += e.Bytes;
@@ -79,7 +79,7 @@ public sealed class QueueStaysBounded : Property
 
     private void OnLimitError(QueueLimitExceeded e)
     {
-        var q = Queue(e.Device);
+        var q = devices.Of(e.Device);
         if (!q.LimitErrorSeen)
         {
             if (e.Limit == "count" && (ulong)q.Count + 1 <= q.MaxCount)
@@ -124,16 +124,6 @@ public sealed class QueueStaysBounded : Property
         }
     }
 
-    private DeviceQueue Queue(string device)
-    {
-        if (!devices.TryGetValue(device, out var q))
-        {
-            q = new DeviceQueue();
-            devices[device] = q;
-        }
-
-        return q;
-    }
 
     private sealed class DeviceQueue
     {
