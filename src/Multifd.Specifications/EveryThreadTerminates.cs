@@ -81,6 +81,12 @@ public sealed class EveryThreadTerminates : Property
             Fail($"threads still running at the end: {string.Join(", ", end.ThreadsNotEnded)}");
         }
 
+        var open = end.Devices.Where(d => !d.DataFdClosed).Select(d => d.Name).ToList();
+        if (open.Count > 0)
+        {
+            Fail($"data_fd of {string.Join(", ", open)} still open at the end (vfio_migration_cleanup did not run)");
+        }
+
         if (running.Count > 0)
         {
             Fail($"threads started and never ended: {string.Join(", ", running)}");

@@ -55,8 +55,6 @@ public sealed record RunEnd(
 /// <summary>A device at the end: the source's image and config, and what reached the destination device.</summary>
 public sealed record DeviceEnd(
     string Name,
-    bool MultifdOnSource,
-    bool MultifdOnDestination,
     byte[] SourceImage,
     byte[] SourceConfig,
     byte[] DestinationImage,

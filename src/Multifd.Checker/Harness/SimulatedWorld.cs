@@ -87,8 +87,6 @@ public sealed class SimulatedWorld : IMigrationObserver
 
     public IReadOnlyList<DeviceEnd> DeviceEnds() => devices.Select(d => new DeviceEnd(
         d.Spec.Name,
-        MultifdOnSource: true,
-        MultifdOnDestination: true,
         d.Source.Image,
         d.Source.Config,
         d.Destination.Image,

@@ -45,6 +45,16 @@ public class EveryThreadTerminatesTests
     }
 
     [Fact]
+    public void FailsAtTheEndWithADataFdLeftOpen()
+    {
+        var p = new EveryThreadTerminates();
+        DeviceEnd Device(string name, bool closed) => new(name, [1], [2], [1], [2], 1, closed);
+        p.AtEnd(new RunEnd(true, true, [Device("dev0", true)], []));
+        var v = Assert.Throws<PropertyViolation>(() => p.AtEnd(new RunEnd(true, true, [Device("dev0", true), Device("dev1", false)], [])));
+        Assert.Contains("data_fd of dev1 still open", v.Detail);
+    }
+
+    [Fact]
     public void LivenessMonitorIsColdOnceEveryObligationIsMet()
     {
         var report = RunUnderCoyote(
