@@ -233,16 +233,22 @@ public sealed class VfioMultifd
                 break;
             }
 
+            // The count of queued buffers drops once the whole buffer is written (zero-length ones too); the
+            // QueuedCountDrift variant drops it when the write starts, while the data is still held.
+            var countDropsAtWriteStart = qemu.Variant == ProtocolVariant.QueuedCountDrift;
+            if (countDropsAtWriteStart)
+            {
+                DropQueuedCount();
+            }
+
             if (WriteBuffer(lb) is { } writeError)
             {
                 return writeError;
             }
 
-            if (qemu.Variant != ProtocolVariant.QueuedCountDrift)
+            if (!countDropsAtWriteStart)
             {
-                // The count of queued buffers drops once the whole buffer is written (zero-length ones too).
-                QemuAssert.That(loadBufQueuedPendingBuffers > 0, $"{Name}: queued buffers count underflow at idx {loadBufIdx}");
-                loadBufQueuedPendingBuffers--;
+                DropQueuedCount();
             }
 
             qemu.Trace(new BufferLoaded(Name, loadBufIdx, lb.Len, loadBufIdxLast, loadBufQueuedPendingBuffers,
@@ -265,6 +271,13 @@ public sealed class VfioMultifd
         }
 
         return LoadConfig();
+    }
+
+    /// <summary>The count limit's decrement, once per data buffer (called with load_bufs_mutex held).</summary>
+    private void DropQueuedCount()
+    {
+        QemuAssert.That(loadBufQueuedPendingBuffers > 0, $"{Name}: queued buffers count underflow at idx {loadBufIdx}");
+        loadBufQueuedPendingBuffers--;
     }
 
     /// <summary>vfio_load_state_buffer_get: the buffer at load_buf_idx, or null if it has not arrived.</summary>
@@ -293,12 +306,6 @@ public sealed class VfioMultifd
 
         var idx = loadBufIdx;
         qemu.Trace(new BufferLoadStart(Name, idx));
-        if (qemu.Variant == ProtocolVariant.QueuedCountDrift)
-        {
-            // The drift: the buffer stops counting when its write starts, while its data is still held.
-            loadBufQueuedPendingBuffers--;
-        }
-
         // lb might be re-allocated while the lock is dropped: steal the data.
         var buf = lb.Data!;
         lb.Data = null;
