@@ -17,6 +17,8 @@ public sealed class SimChannel : IMigrationChannel
     private readonly FaultPlan faults;
     private readonly Fault? writeFault;
     private readonly Fault? readFault;
+    private readonly WaitQueue readers = new();
+    private readonly WaitQueue writers = new();
     private int headOffset;
     private int bufferedBytes;
     private bool writerClosed;
@@ -48,7 +50,7 @@ public sealed class SimChannel : IMigrationChannel
                 // The main channel "ends early": a clean end of stream; a multifd channel breaks.
                 writerClosed |= wf == Fault.MainChannelEof;
                 broken |= wf != Fault.MainChannelEof;
-                Monitor.PulseAll(gate);
+                WakeWaiters();
             }
 
             return -Errno.EPIPE;
@@ -70,7 +72,7 @@ public sealed class SimChannel : IMigrationChannel
             while (capacityBytes > 0 && bufferedBytes > 0 && bufferedBytes + segment.Length > capacityBytes
                    && !shutdown && !broken)
             {
-                Monitor.Wait(gate);
+                writers.Wait(gate);
             }
 
             if (shutdown || broken || writerClosed)
@@ -81,7 +83,7 @@ public sealed class SimChannel : IMigrationChannel
             segments.Enqueue(segment);
             bufferedBytes += segment.Length;
             BytesWritten += segment.Length;
-            Monitor.PulseAll(gate);
+            readers.WakeAll();
             return 0;
         }
     }
@@ -100,7 +102,7 @@ public sealed class SimChannel : IMigrationChannel
         {
             while (segments.Count == 0 && !writerClosed && !broken && !shutdown)
             {
-                Monitor.Wait(gate);
+                readers.Wait(gate);
             }
 
             if (shutdown)
@@ -129,10 +131,7 @@ public sealed class SimChannel : IMigrationChannel
             }
 
             bufferedBytes -= n;
-            if (capacityBytes > 0)
-            {
-                Monitor.PulseAll(gate);
-            }
+            writers.WakeAll();
 
             return n;
         }
@@ -143,7 +142,7 @@ public sealed class SimChannel : IMigrationChannel
         lock (gate)
         {
             writerClosed = true;
-            Monitor.PulseAll(gate);
+            WakeWaiters();
         }
     }
 
@@ -152,7 +151,14 @@ public sealed class SimChannel : IMigrationChannel
         lock (gate)
         {
             shutdown = true;
-            Monitor.PulseAll(gate);
+            WakeWaiters();
         }
+    }
+
+    /// <summary>Wakes every blocked reader and writer. Called with the gate held.</summary>
+    private void WakeWaiters()
+    {
+        readers.WakeAll();
+        writers.WakeAll();
     }
 }
