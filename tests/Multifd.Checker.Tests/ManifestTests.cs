@@ -117,16 +117,24 @@ public class ManifestValidationTests
               { "scenario": "default", "verdict": "pass", "cleanFailures": "never" },
               { "scenario": "tight-count-limit", "verdict": "pass", "cleanFailures": "required", "failureKinds": ["queue-limit"] },
               { "scenario": "tight-count-limit", "variant": "queued-count-drift", "verdict": "bug", "property": "P6" },
-              { "scenario": "default", "variant": "no-config-interlock", "verdict": "bug", "property": "P5b", "note": "why" }
+              { "scenario": "default", "variant": "no-config-interlock", "verdict": "bug", "property": "P5b", "note": "why" },
+              { "scenario": "default", "variant": "lock-order-inversion", "verdict": "bug", "property": "P10", "alsoProperties": ["P3"] }
             ] }
             """, "manifest.json", Known);
-        Assert.Equal(4, m.Scenarios.Count);
+        Assert.Equal(5, m.Scenarios.Count);
+        Assert.True(m.Scenarios[4].Accepts("P3"));
+        Assert.True(m.Scenarios[4].Accepts("P10"));
+        Assert.False(m.Scenarios[4].Accepts("P7"));
+        Assert.Equal("P10 (or P3)", m.Scenarios[4].ExpectedProperties());
         Assert.Equal(CleanFailures.Required, m.Scenarios[1].CleanFailures);
         Assert.Equal("tight-count-limit/queued-count-drift", m.Scenarios[2].Label);
     }
 
     [Theory]
     [InlineData("""{ "scenario": "default", "verdict": "pass", "cleanFailures": "never", "expected": 1 }""", "scenarios[0].expected", "unknown field")]
+    [InlineData("""{ "scenario": "default", "verdict": "pass", "cleanFailures": "never", "alsoProperties": ["P3"] }""", "scenarios[0].alsoProperties", "only a \"bug\" entry")]
+    [InlineData("""{ "scenario": "default", "verdict": "bug", "property": "P10", "alsoProperties": ["P10"] }""", "scenarios[0].alsoProperties", "other known properties")]
+    [InlineData("""{ "scenario": "default", "verdict": "bug", "property": "P10", "alsoProperties": ["P13"] }""", "scenarios[0].alsoProperties", "got \"P13\"")]
     [InlineData("""{ "scenario": "nope", "verdict": "pass", "cleanFailures": "never" }""", "scenarios[0].scenario", "no such scenario \"nope\"")]
     [InlineData("""{ "scenario": "default", "verdict": "fail", "cleanFailures": "never" }""", "scenarios[0].verdict", "\"pass\" or \"bug\"")]
     [InlineData("""{ "scenario": "default", "verdict": "pass" }""", "scenarios[0].cleanFailures", "\"never\", \"allowed\" or \"required\"")]
