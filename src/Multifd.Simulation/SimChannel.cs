@@ -17,10 +17,11 @@ public sealed class SimChannel : IMigrationChannel
     private readonly FaultPlan faults;
     private readonly Fault? writeFault;
     private readonly Fault? readFault;
-    private readonly WaitQueue readers = new();
-    private readonly WaitQueue writers = new();
     private int headOffset;
     private int bufferedBytes;
+    private readonly WaitQueue readers = new();
+    private readonly WaitQueue writers = new();
+    private bool readable; // segments.Count > 0 || writerClosed || broken || shutdown; written with the gate held
     private bool writerClosed;
     private bool broken;
     private bool shutdown;
@@ -50,6 +51,7 @@ public sealed class SimChannel : IMigrationChannel
                 // The main channel "ends early": a clean end of stream; a multifd channel breaks.
                 writerClosed |= wf == Fault.MainChannelEof;
                 broken |= wf != Fault.MainChannelEof;
+                readable = true;
                 WakeWaiters();
             }
 
@@ -81,9 +83,11 @@ public sealed class SimChannel : IMigrationChannel
             }
 
             segments.Enqueue(segment);
+            readable = true;
             bufferedBytes += segment.Length;
             BytesWritten += segment.Length;
             readers.WakeAll();
+
             return 0;
         }
     }
@@ -91,7 +95,17 @@ public sealed class SimChannel : IMigrationChannel
     /// <summary>Zero-copy: the reader gets <paramref name="buffer"/> itself, as it is when read.</summary>
     public int WriteZeroCopy(byte[] buffer) => Append(buffer, buffer, copy: false);
 
-    public int Read(Span<byte> buffer)
+    public int Read(Span<byte> buffer) => Read(buffer, block: true);
+
+    /// <remarks>
+    /// "Nothing to read" is decided from a flag read without taking the gate, so that a read that would block costs
+    /// no scheduling decision (the caller then blocks in <see cref="Read(Span{byte})"/>, which is one). A stale
+    /// answer only says the bytes have not arrived yet, which a non-blocking read of a socket may always say; and
+    /// only the channel's one reader removes bytes, so a flag saying "readable" stays true until it reads.
+    /// </remarks>
+    public int ReadNonBlocking(Span<byte> buffer) => readable ? Read(buffer, block: false) : QioChannel.ErrBlock;
+
+    private int Read(Span<byte> buffer, bool block)
     {
         if (readFault is { } rf && faults.Fires(rf, Side.Destination, $"{Name} read"))
         {
@@ -102,6 +116,11 @@ public sealed class SimChannel : IMigrationChannel
         {
             while (segments.Count == 0 && !writerClosed && !broken && !shutdown)
             {
+                if (!block)
+                {
+                    return QioChannel.ErrBlock;
+                }
+
                 readers.Wait(gate);
             }
 
@@ -131,6 +150,7 @@ public sealed class SimChannel : IMigrationChannel
             }
 
             bufferedBytes -= n;
+            readable = segments.Count > 0 || writerClosed || broken || shutdown;
             writers.WakeAll();
 
             return n;
@@ -142,6 +162,7 @@ public sealed class SimChannel : IMigrationChannel
         lock (gate)
         {
             writerClosed = true;
+            readable = true;
             WakeWaiters();
         }
     }
@@ -151,6 +172,7 @@ public sealed class SimChannel : IMigrationChannel
         lock (gate)
         {
             shutdown = true;
+            readable = true;
             WakeWaiters();
         }
     }
