@@ -75,12 +75,13 @@ public sealed class MigrationRun
         var srcQemu = new QemuProcess(Side.Source, srcParams.Platform, Bridge, variant, spurious);
         var dstQemu = new QemuProcess(Side.Destination, dstParams.Platform, Bridge, variant, spurious);
         var destination = new DestinationMigration(dstQemu, dstParams, world.DestinationWorld(scenario));
-        var dstThread = destination.Start();
+        // The harness's own thread runs the destination's main thread (after starting the others): a thread of the
+        // harness that only waits would cost every schedule a thread to create and join.
         if (world.Hostile is { } hostile)
         {
             var hostileThread = hostile.Start();
+            destination.RunHere();
             hostileThread.Join();
-            dstThread.Join();
             return Finish(destination, dstQemu, null, world);
         }
 
@@ -109,8 +110,8 @@ public sealed class MigrationRun
             });
         }
 
+        destination.RunHere();
         srcThread.Join();
-        dstThread.Join();
         qmp?.Join();
         return Finish(destination, dstQemu, srcQemu, world);
     }

@@ -42,6 +42,25 @@ public sealed class QemuThread
         return thread;
     }
 
+    /// <summary>
+    /// Runs <paramref name="body"/> as QEMU thread <paramref name="name"/> on the calling thread, which is itself again
+    /// afterwards: for a harness whose own thread would otherwise only start that QEMU thread and wait for it.
+    /// </summary>
+    public static void RunHere(string name, Action<QemuThread> body)
+    {
+        var caller = CurrentThread.Value;
+        var thread = new QemuThread(name, _ => { }, start: false);
+        CurrentThread.Value = thread;
+        try
+        {
+            body(thread);
+        }
+        finally
+        {
+            CurrentThread.Value = caller;
+        }
+    }
+
     /// <summary>qemu_thread_create: starts <paramref name="body"/> on a new thread.</summary>
     public static QemuThread Create(string name, Action<QemuThread> body) => new(name, body, start: true);
 

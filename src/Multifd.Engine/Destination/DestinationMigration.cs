@@ -51,6 +51,9 @@ public sealed class DestinationMigration
     /// <summary>Starts the destination's main thread.</summary>
     public QemuThread Start() => qemu.StartThread("main", Run);
 
+    /// <summary>Runs the destination's main thread on the calling thread, to its end.</summary>
+    public void RunHere() => qemu.RunThreadHere("main", Run);
+
     private void Run()
     {
         qemu.Bql.Lock();
