@@ -96,5 +96,6 @@ public sealed class QemuProcess
 
     private void OnLocked(QemuMutex m) => Trace(new MutexLocked(m.Name, m.Device, HeldBy(QemuThread.Current)));
 
-    private static ImmutableArray<string> HeldBy(QemuThread thread) => [.. thread.HeldMutexes];
+    private static ImmutableArray<string> HeldBy(QemuThread thread) =>
+        thread.HeldMutexes.Count == 0 ? ImmutableArray<string>.Empty : [.. thread.HeldMutexes];
 }
