@@ -62,11 +62,40 @@ public sealed class MigrationRun
 
     public RunOutcome? Outcome { get; private set; }
 
+    /// <summary>The world of the running migration (null before <see cref="Execute"/> built it).</summary>
+    private SimulatedWorld? world;
+
+    /// <summary>
+    /// Shuts every simulated channel down, as a cable pulled out: blocked and later reads and writes fail. For a run on
+    /// real threads that hangs, so that the threads waiting on the network see errors and end; threads waiting on a
+    /// lock, a cond or a join stay where they are.
+    /// </summary>
+    public void ShutdownChannels()
+    {
+        if (Volatile.Read(ref world) is not { } w)
+        {
+            return;
+        }
+
+        w.Main.Shutdown();
+        foreach (var channel in w.Multifd)
+        {
+            channel.Shutdown();
+        }
+
+        w.ReturnPath?.Shutdown();
+    }
+
     /// <summary>Runs the migration to its end. Property violations go to the callback given at construction.</summary>
     public RunOutcome Execute()
     {
         QemuThread.Adopt("harness");
         var world = SimulatedWorld.Build(scenario, choices, Bridge);
+        if (realThreads)
+        {
+            Volatile.Write(ref this.world, world);
+        }
+
         var srcParams = Parameters(scenario.Source);
         var dstParams = Parameters(scenario.Destination);
         var assumptions = new ModelAssumptions(scenario.Assumptions.SendThreadsDrainBeforeShutdown, scenario.Assumptions.SpuriousWakeups);
