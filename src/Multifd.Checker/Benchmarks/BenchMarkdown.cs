@@ -11,8 +11,9 @@ public static class BenchMarkdown
         var md = new StringBuilder();
         Line(md, $"# multifd bench{(r.Quick ? " --quick" : "")}");
         Line(md);
-        Line(md, F($"`{command}`: strategy {r.Strategy}, {r.Build} build, {r.Processors} processors, {r.ElapsedSeconds:F0} s. ") +
-                 "Ratios are taken within this run; absolute rates depend on the machine and its load.");
+        Line(md, F($"`{command}`: strategy {r.Strategy}, {r.Build} build, {r.Processors} processors, {r.ElapsedSeconds:F0} s") +
+                 (r.LoadAtStart is null ? "" : $", load average {r.LoadAtStart} at the start and {r.LoadAtEnd} at the end") +
+                 ". Ratios are taken within this run; absolute rates depend on the machine and its load.");
         Line(md);
 
         if (r.Targets.Count > 0)
@@ -86,11 +87,11 @@ public static class BenchMarkdown
         {
             Line(md, "## --parallel 2 against 1 (default scenario)");
             Line(md);
-            Table(md, ["workers", "schedules", "s", "schedules/s"],
+            Table(md, ["workers", "schedules", "s", "schedules/s", "cores busy (CPU s / s)"],
             [
-                ["1", I(p.One.Schedules), N1(p.One.Seconds), N1(p.One.SchedulesPerSecond)],
-                ["2", I(p.Two.Schedules), N1(p.Two.Seconds), N1(p.Two.SchedulesPerSecond)],
-                ["speedup", "", "", X(p.Speedup)],
+                ["1", I(p.One.Schedules), N1(p.One.Seconds), N1(p.One.SchedulesPerSecond), N2(p.OneCores)],
+                ["2", I(p.Two.Schedules), N1(p.Two.Seconds), N1(p.Two.SchedulesPerSecond), N2(p.TwoCores)],
+                ["speedup", "", "", X(p.Speedup), ""],
             ]);
         }
 

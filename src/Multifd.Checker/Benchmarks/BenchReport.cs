@@ -84,7 +84,9 @@ public sealed record StressCost(
 }
 
 /// <summary>check --parallel 2 against --parallel 1, the same schedules, in one run.</summary>
-public sealed record ParallelCost(RateSample One, RateSample Two)
+/// <param name="OneCores">The process's CPU time over the wall time while one worker ran (cores kept busy).</param>
+/// <param name="TwoCores">The same while two workers ran: below 2 on a 2-core machine when something else takes a core.</param>
+public sealed record ParallelCost(RateSample One, RateSample Two, double OneCores, double TwoCores)
 {
     public double Speedup => One.SchedulesPerSecond > 0 ? Two.SchedulesPerSecond / One.SchedulesPerSecond : 0;
 }
@@ -117,6 +119,11 @@ public sealed record BenchReport
     public required string Build { get; init; }
 
     public required int Processors { get; init; }
+
+    /// <summary>/proc/loadavg when the run started and when it ended (Linux), to read the rates against.</summary>
+    public string? LoadAtStart { get; init; }
+
+    public string? LoadAtEnd { get; set; }
 
     public double ElapsedSeconds { get; set; }
 

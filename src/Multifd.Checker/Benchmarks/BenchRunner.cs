@@ -41,6 +41,7 @@ public static class BenchRunner
             Strategy = options.Strategy,
             Build = typeof(BenchRunner).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "unknown",
             Processors = Environment.ProcessorCount,
+            LoadAtStart = LoadAverage(),
         };
         var total = Stopwatch.StartNew();
         var defaults = CheckOptions.For(ModelsFolder.LoadScenario("default")) with { Strategy = options.Strategy, Seed = 1 };
@@ -111,6 +112,7 @@ public static class BenchRunner
         }
 
         report.ElapsedSeconds = total.Elapsed.TotalSeconds;
+        report.LoadAtEnd = LoadAverage();
         report.Targets.AddRange(Targets(report));
         return report;
     }
@@ -140,13 +142,40 @@ public static class BenchRunner
         var repeats = options.Quick ? 1 : 2;
         var one = new List<RateSample>();
         var two = new List<RateSample>();
+        var cpu = new double[2];
         for (var i = 0; i < repeats; i++)
         {
-            one.Add(CoyoteRates.Scenario(defaults, options.ParallelSchedules, "--parallel 1"));
-            two.Add(CoyoteRates.Scenario(defaults, options.ParallelSchedules, "--parallel 2", parallel: 2));
+            one.Add(Timed(() => CoyoteRates.Scenario(defaults, options.ParallelSchedules, "--parallel 1"), ref cpu[0]));
+            two.Add(Timed(() => CoyoteRates.Scenario(defaults, options.ParallelSchedules, "--parallel 2", parallel: 2), ref cpu[1]));
         }
 
-        return new ParallelCost(Pool(one), Pool(two));
+        var oneSample = Pool(one);
+        var twoSample = Pool(two);
+        return new ParallelCost(oneSample, twoSample, cpu[0] / oneSample.Seconds, cpu[1] / twoSample.Seconds);
+    }
+
+    /// <summary>Runs <paramref name="measure"/> and adds the process CPU seconds it took to <paramref name="cpuSeconds"/>.</summary>
+    private static RateSample Timed(Func<RateSample> measure, ref double cpuSeconds)
+    {
+        using var self = Process.GetCurrentProcess();
+        var before = self.TotalProcessorTime;
+        var sample = measure();
+        self.Refresh();
+        cpuSeconds += (self.TotalProcessorTime - before).TotalSeconds;
+        return sample;
+    }
+
+    /// <summary>The first three fields of /proc/loadavg, or null where there is none.</summary>
+    private static string? LoadAverage()
+    {
+        try
+        {
+            return File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
     }
 
     private static RateSample Pool(List<RateSample> samples) => new(samples[0].Workload, samples.Sum(s => s.Schedules),
