@@ -32,11 +32,16 @@ public static class StressLoop
             runs++;
             var gate = new object();
             string? violated = null;
+            var violatedAt = 0.0;
             var run = new MigrationRun(scenario, variant, new SeededChoices(runs), v =>
             {
                 lock (gate)
                 {
-                    violated ??= v.PropertyId;
+                    if (violated is null)
+                    {
+                        violated = v.PropertyId;
+                        violatedAt = total.Elapsed.TotalSeconds;
+                    }
                 }
             }, realThreads: true);
             var task = Task.Factory.StartNew(() => run.Execute(), CancellationToken.None, TaskCreationOptions.LongRunning,
@@ -49,24 +54,30 @@ public static class StressLoop
             }
 
             string? found;
+            double foundAt;
             lock (gate)
             {
                 found = violated;
+                foundAt = violatedAt;
             }
 
             if (found is null && done && task.IsFaulted)
             {
                 found = $"error: {task.Exception?.InnerException?.Message ?? "unknown"}";
+                foundAt = total.Elapsed.TotalSeconds;
             }
 
             if (found is null && !done)
             {
+                // Declared hung now, after the timeout and the grace.
                 found = "hang";
+                foundAt = total.Elapsed.TotalSeconds;
             }
 
             if (found is not null)
             {
-                var seconds = total.Elapsed.TotalSeconds;
+                // A violation counts from when it was raised, even if its run then hung.
+                var seconds = foundAt;
                 var leaked = 0;
                 if (!done)
                 {
