@@ -119,7 +119,10 @@ public static class CoyoteRates
             bare, scenario, MedianByRate(bareMany));
     }
 
-    /// <summary>The QEMU threads one schedule of the scenario starts (counted from its timeline).</summary>
+    /// <summary>
+    /// The threads one schedule of the scenario creates (its QEMU threads from the timeline, less the destination's main
+    /// thread, which runs on the test's own thread): the bare workload with this many threads has as many operations.
+    /// </summary>
     public static int ThreadsPerSchedule(CheckOptions options)
     {
         var configuration = Explorer.Configure(options with { Iterations = 1 });
@@ -132,7 +135,7 @@ public static class CoyoteRates
         });
         engine.SetLogger(new MemoryLogger(VerbosityLevel.Error));
         engine.Run();
-        return Math.Max(1, started);
+        return Math.Max(1, started - 1);
     }
 
     private static RateSample MedianByRate(List<RateSample> samples) =>
