@@ -67,6 +67,7 @@ public static class Program
         root.Subcommands.Add(ShowCommand.Create(context));
         root.Subcommands.Add(MinimizeCommand.Create(context));
         root.Subcommands.Add(ListCommand.Create(context));
+        root.Subcommands.Add(BenchCommand.Create(context));
         return root;
     }
 

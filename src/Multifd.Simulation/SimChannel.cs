@@ -19,6 +19,9 @@ public sealed class SimChannel : IMigrationChannel
     private readonly Fault? readFault;
     private int headOffset;
     private int bufferedBytes;
+    private readonly WaitQueue readers = new();
+    private readonly WaitQueue writers = new();
+    private bool readable; // segments.Count > 0 || writerClosed || broken || shutdown; written with the gate held
     private bool writerClosed;
     private bool broken;
     private bool shutdown;
@@ -48,7 +51,8 @@ public sealed class SimChannel : IMigrationChannel
                 // The main channel "ends early": a clean end of stream; a multifd channel breaks.
                 writerClosed |= wf == Fault.MainChannelEof;
                 broken |= wf != Fault.MainChannelEof;
-                Monitor.PulseAll(gate);
+                readable = true;
+                WakeWaiters();
             }
 
             return -Errno.EPIPE;
@@ -70,7 +74,7 @@ public sealed class SimChannel : IMigrationChannel
             while (capacityBytes > 0 && bufferedBytes > 0 && bufferedBytes + segment.Length > capacityBytes
                    && !shutdown && !broken)
             {
-                Monitor.Wait(gate);
+                writers.Wait(gate);
             }
 
             if (shutdown || broken || writerClosed)
@@ -79,9 +83,11 @@ public sealed class SimChannel : IMigrationChannel
             }
 
             segments.Enqueue(segment);
+            readable = true;
             bufferedBytes += segment.Length;
             BytesWritten += segment.Length;
-            Monitor.PulseAll(gate);
+            readers.WakeAll();
+
             return 0;
         }
     }
@@ -89,7 +95,17 @@ public sealed class SimChannel : IMigrationChannel
     /// <summary>Zero-copy: the reader gets <paramref name="buffer"/> itself, as it is when read.</summary>
     public int WriteZeroCopy(byte[] buffer) => Append(buffer, buffer, copy: false);
 
-    public int Read(Span<byte> buffer)
+    public int Read(Span<byte> buffer) => Read(buffer, block: true);
+
+    /// <remarks>
+    /// "Nothing to read" is decided from a flag read without taking the gate, so that a read that would block costs
+    /// no scheduling decision (the caller then blocks in <see cref="Read(Span{byte})"/>, which is one). A stale
+    /// answer only says the bytes have not arrived yet, which a non-blocking read of a socket may always say; and
+    /// only the channel's one reader removes bytes, so a flag saying "readable" stays true until it reads.
+    /// </remarks>
+    public int ReadNonBlocking(Span<byte> buffer) => readable ? Read(buffer, block: false) : QioChannel.ErrBlock;
+
+    private int Read(Span<byte> buffer, bool block)
     {
         if (readFault is { } rf && faults.Fires(rf, Side.Destination, $"{Name} read"))
         {
@@ -100,7 +116,12 @@ public sealed class SimChannel : IMigrationChannel
         {
             while (segments.Count == 0 && !writerClosed && !broken && !shutdown)
             {
-                Monitor.Wait(gate);
+                if (!block)
+                {
+                    return QioChannel.ErrBlock;
+                }
+
+                readers.Wait(gate);
             }
 
             if (shutdown)
@@ -129,10 +150,8 @@ public sealed class SimChannel : IMigrationChannel
             }
 
             bufferedBytes -= n;
-            if (capacityBytes > 0)
-            {
-                Monitor.PulseAll(gate);
-            }
+            readable = segments.Count > 0 || writerClosed || broken || shutdown;
+            writers.WakeAll();
 
             return n;
         }
@@ -143,7 +162,8 @@ public sealed class SimChannel : IMigrationChannel
         lock (gate)
         {
             writerClosed = true;
-            Monitor.PulseAll(gate);
+            readable = true;
+            WakeWaiters();
         }
     }
 
@@ -152,7 +172,15 @@ public sealed class SimChannel : IMigrationChannel
         lock (gate)
         {
             shutdown = true;
-            Monitor.PulseAll(gate);
+            readable = true;
+            WakeWaiters();
         }
+    }
+
+    /// <summary>Wakes every blocked reader and writer. Called with the gate held.</summary>
+    private void WakeWaiters()
+    {
+        readers.WakeAll();
+        writers.WakeAll();
     }
 }

@@ -28,6 +28,20 @@ public sealed record CheckOptions
     /// </summary>
     public uint LivenessTemperatureThreshold { get; init; } = 10000;
 
+    /// <summary>Explorations run side by side in this process (seed blocks handed out in order); 1: one after another.</summary>
+    public int Parallel { get; init; } = 1;
+
+    /// <summary>The part of the run's seed blocks this process explores (see <see cref="SeedPlan"/>).</summary>
+    public Shard Shard { get; init; } = Shard.Whole;
+
+    /// <summary>
+    /// Schedules per seed block: one Coyote testing engine explores this many schedules with one seed. Fixed for a run,
+    /// so that the same options give the same schedules however the run is spread over threads and shards.
+    /// </summary>
+    public int SchedulesPerSeed { get; init; } = DefaultSchedulesPerSeed;
+
+    public const int DefaultSchedulesPerSeed = 100;
+
     /// <summary>A trace to replay instead of searching.</summary>
     public string? ReplayTrace { get; init; }
 

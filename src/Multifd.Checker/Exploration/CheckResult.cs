@@ -15,6 +15,9 @@ public sealed record CheckResult
 
     public int SchedulesExplored { get; init; }
 
+    /// <summary>The seed blocks explored (whole or in part), in index order.</summary>
+    public IReadOnlyList<SeedBlock> SeedBlocks { get; init; } = [];
+
     public double ElapsedSeconds { get; init; }
 
     public double SchedulesPerSecond => ElapsedSeconds > 0 ? SchedulesExplored / ElapsedSeconds : 0;
@@ -22,7 +25,11 @@ public sealed record CheckResult
     /// <summary>Scheduling decisions per schedule (Coyote's fair steps): min, average, max.</summary>
     public (long Min, double Avg, long Max) Decisions { get; init; }
 
+    /// <summary>The failing schedule's number (1-based) in the whole run: block index * schedules per seed + its iteration.</summary>
     public int? FirstBugIteration { get; init; }
+
+    /// <summary>The seed of the Coyote exploration that found the violation (its seed block's seed).</summary>
+    public uint? FirstBugSeed { get; init; }
 
     public Violation? Violation { get; init; }
 

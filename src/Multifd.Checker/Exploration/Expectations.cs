@@ -27,11 +27,11 @@ public static class Expectations
         {
             if (result.Violation is null)
             {
-                problems.Add($"expected {entry.Property} to be violated, but {explored} violated nothing");
+                problems.Add($"expected {entry.ExpectedProperties()} to be violated, but {explored} violated nothing");
             }
-            else if (result.Violation.Property != entry.Property)
+            else if (!entry.Accepts(result.Violation.Property))
             {
-                problems.Add($"expected {entry.Property} to be violated, but {result.Violation.Property} {result.Violation.Name} was " +
+                problems.Add($"expected {entry.ExpectedProperties()} to be violated, but {result.Violation.Property} {result.Violation.Name} was " +
                              $"(schedule {result.FirstBugIteration}): {result.Violation.Message}");
             }
 

@@ -9,19 +9,36 @@ using Multifd.Simulation;
 
 namespace Multifd.Checker.Exploration;
 
-/// <summary>Progress of a running exploration.</summary>
+/// <summary>Progress of a running exploration (all of its seed blocks together).</summary>
 public sealed record ExplorationProgress(int Schedules, int Target, double ElapsedSeconds, int Bugs);
 
 /// <summary>
 /// Runs a scenario under Coyote's controlled scheduler, many schedules, and gathers what they found:
 /// the first violation (with its trace and timeline), outcomes, queue peaks and situation coverage.
+/// The schedules are cut into seed blocks (<see cref="SeedPlan"/>), explored one after another or by
+/// <see cref="CheckOptions.Parallel"/> workers side by side, each block by its own Coyote testing engine.
 /// </summary>
 public static partial class Explorer
 {
     public static CheckResult Run(CheckOptions options, IProgress<ExplorationProgress>? progress = null)
     {
+        if (options.ReplayTrace is not null)
+        {
+            var replay = new SeedBlock(0, options.Seed, 1, 0);
+            return BlockMerge.Merge(options, [RunBlock(options, replay, null, null)], 0);
+        }
+
+        return new ParallelExploration(options, progress).Run();
+    }
+
+    /// <summary>Explores one seed block with its own testing engine.</summary>
+    /// <param name="shouldStop">Asked after each schedule: true stops the block there.</param>
+    /// <param name="onSchedule">Told after each schedule (for progress).</param>
+    internal static BlockResult RunBlock(CheckOptions options, SeedBlock block, Func<bool>? shouldStop, Action<bool>? onSchedule,
+        int? timeoutSeconds = null)
+    {
         var collector = new Collector(options);
-        var configuration = Configure(options);
+        var configuration = Configure(options with { Seed = block.Seed, Iterations = block.Schedules }, timeoutSeconds);
         var stopwatch = Stopwatch.StartNew();
         using var engine = TestingEngine.Create(configuration, collector.Iteration);
         engine.SetLogger(new MemoryLogger(VerbosityLevel.Error));
@@ -29,8 +46,11 @@ public static partial class Explorer
         engine.RegisterEndIterationCallBack(i =>
         {
             collector.Finish();
-            progress?.Report(new ExplorationProgress((int)i + 1, options.Iterations, stopwatch.Elapsed.TotalSeconds,
-                engine.TestReport.NumOfFoundBugs));
+            onSchedule?.Invoke(engine.TestReport.NumOfFoundBugs > 0);
+            if (shouldStop?.Invoke() == true)
+            {
+                engine.Stop();
+            }
         });
         engine.Run();
         stopwatch.Stop();
@@ -40,14 +60,12 @@ public static partial class Explorer
         var bug = report.NumOfFoundBugs > 0 ? report.BugReports.First() : null;
         var violation = bug is null ? null : Classify(bug);
         var internalError = violation?.Property == "internal" ? violation.Message : null;
-        return new CheckResult
+        return new BlockResult
         {
-            Options = options,
-            SchedulesExplored = Math.Max(paths, collector.Started),
+            Block = block,
+            Schedules = Math.Max(paths, collector.Started),
             ElapsedSeconds = stopwatch.Elapsed.TotalSeconds,
-            Decisions = report.NumOfExploredFairPaths > 0
-                ? (report.MinExploredFairSteps, (double)report.TotalExploredFairSteps / report.NumOfExploredFairPaths, report.MaxExploredFairSteps)
-                : (report.MinExploredUnfairSteps, paths > 0 ? (double)report.TotalExploredUnfairSteps / paths : 0, report.MaxExploredUnfairSteps),
+            Decisions = DecisionsOf(report),
             FirstBugIteration = bug is null ? null : collector.Started,
             Violation = internalError is null ? violation : null,
             InternalError = internalError,
@@ -56,13 +74,26 @@ public static partial class Explorer
             Outcomes = collector.Outcomes,
             PeakQueued = collector.Peaks,
             Situations = collector.SituationCounts,
-            MissedSituations = options.Scenario.MustReach.Where(s => !collector.SituationCounts.ContainsKey(s)).ToList(),
             Uncontrolled = [.. report.UncontrolledInvocations],
         };
     }
 
+    /// <summary>
+    /// Scheduling decisions per schedule as Coyote counts them (every scheduling step and every controlled random
+    /// choice): of the fair schedules if there were any (fair strategies), else of the unfair ones.
+    /// </summary>
+    public static DecisionStats DecisionsOf(TestReport report)
+    {
+        var fair = report.NumOfExploredFairPaths > 0;
+        return new DecisionStats(
+            fair ? report.MinExploredFairSteps : report.MinExploredUnfairSteps,
+            fair ? report.TotalExploredFairSteps : report.TotalExploredUnfairSteps,
+            fair ? report.MaxExploredFairSteps : report.MaxExploredUnfairSteps,
+            fair ? report.NumOfExploredFairPaths : report.NumOfExploredUnfairPaths);
+    }
+
     /// <summary>The Coyote configuration for an exploration (or a replay).</summary>
-    public static Configuration Configure(CheckOptions options)
+    public static Configuration Configure(CheckOptions options, int? timeoutSeconds = null)
     {
         var c = Configuration.Create()
             .WithTestingIterations((uint)options.Iterations)
@@ -71,8 +102,11 @@ public static partial class Explorer
             .WithLivenessTemperatureThreshold(options.LivenessTemperatureThreshold)
             .WithPartiallyControlledConcurrencyAllowed(false)
             .WithTelemetryEnabled(false)
-            .WithConsoleLoggingEnabled(false);
-        if (options.TimeBudgetSeconds is { } budget)
+            .WithConsoleLoggingEnabled(false)
+            // Coyote's trace analysis builds an execution graph of every schedule (about 1.7 MB per schedule of the default
+            // scenario) for statistics we do not report; the schedules explored are the same without it, at half the cost.
+            .WithTraceAnalysisEnabled(false);
+        if ((timeoutSeconds ?? options.TimeBudgetSeconds) is { } budget)
         {
             c = c.WithTestingTimeout(Math.Max(1, budget));
         }

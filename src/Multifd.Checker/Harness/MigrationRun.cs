@@ -62,11 +62,40 @@ public sealed class MigrationRun
 
     public RunOutcome? Outcome { get; private set; }
 
+    /// <summary>The world of the running migration (null before <see cref="Execute"/> built it).</summary>
+    private SimulatedWorld? world;
+
+    /// <summary>
+    /// Shuts every simulated channel down, as a cable pulled out: blocked and later reads and writes fail. For a run on
+    /// real threads that hangs, so that the threads waiting on the network see errors and end; threads waiting on a
+    /// lock, a cond or a join stay where they are.
+    /// </summary>
+    public void ShutdownChannels()
+    {
+        if (Volatile.Read(ref world) is not { } w)
+        {
+            return;
+        }
+
+        w.Main.Shutdown();
+        foreach (var channel in w.Multifd)
+        {
+            channel.Shutdown();
+        }
+
+        w.ReturnPath?.Shutdown();
+    }
+
     /// <summary>Runs the migration to its end. Property violations go to the callback given at construction.</summary>
     public RunOutcome Execute()
     {
         QemuThread.Adopt("harness");
         var world = SimulatedWorld.Build(scenario, choices, Bridge);
+        if (realThreads)
+        {
+            Volatile.Write(ref this.world, world);
+        }
+
         var srcParams = Parameters(scenario.Source);
         var dstParams = Parameters(scenario.Destination);
         var assumptions = new ModelAssumptions(scenario.Assumptions.SendThreadsDrainBeforeShutdown, scenario.Assumptions.SpuriousWakeups);
@@ -75,12 +104,13 @@ public sealed class MigrationRun
         var srcQemu = new QemuProcess(Side.Source, srcParams.Platform, Bridge, variant, spurious);
         var dstQemu = new QemuProcess(Side.Destination, dstParams.Platform, Bridge, variant, spurious);
         var destination = new DestinationMigration(dstQemu, dstParams, world.DestinationWorld(scenario));
-        var dstThread = destination.Start();
+        // The harness's own thread runs the destination's main thread (after starting the others): a thread of the
+        // harness that only waits would cost every schedule a thread to create and join.
         if (world.Hostile is { } hostile)
         {
             var hostileThread = hostile.Start();
+            destination.RunHere();
             hostileThread.Join();
-            dstThread.Join();
             return Finish(destination, dstQemu, null, world);
         }
 
@@ -109,8 +139,8 @@ public sealed class MigrationRun
             });
         }
 
+        destination.RunHere();
         srcThread.Join();
-        dstThread.Join();
         qmp?.Join();
         return Finish(destination, dstQemu, srcQemu, world);
     }

@@ -36,6 +36,12 @@ public sealed record ManifestEntry
     /// <summary>For "bug": the property that must be violated ("P6", "P5b", "P10" for a hang).</summary>
     public string? Property { get; init; }
 
+    /// <summary>
+    /// For "bug": other properties the same bug may break first, depending on the schedule (a gap that shows as a hang,
+    /// or as a VM start despite the error when the failure comes later); null: only <see cref="Property"/>.
+    /// </summary>
+    public IReadOnlyList<string>? AlsoProperties { get; init; }
+
     /// <summary>For "pass": whether clean migration failures may or must occur.</summary>
     public CleanFailures? CleanFailures { get; init; }
 
@@ -46,6 +52,12 @@ public sealed record ManifestEntry
     public string? Note { get; init; }
 
     public bool ExpectsPass => Verdict == "pass";
+
+    /// <summary>Whether a violation of <paramref name="property"/> is this bug entry's expected result.</summary>
+    public bool Accepts(string property) => property == Property || (AlsoProperties?.Contains(property) ?? false);
+
+    /// <summary>"P10", or "P10 (or P3)".</summary>
+    public string ExpectedProperties() => AlsoProperties is { Count: > 0 } also ? $"{Property} (or {string.Join(", ", also)})" : Property ?? "";
 
     /// <summary>"tight-count-limit" or "tight-count-limit/queued-count-drift".</summary>
     public string Label => Variant is null ? Scenario : $"{Scenario}/{Variant}";
@@ -99,7 +111,7 @@ public sealed record Manifest
         {
             var field = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "" : e.Path.TrimStart('$', '.');
             var problem = e.Message.Contains("could not be mapped", StringComparison.Ordinal)
-                ? "unknown field (a manifest entry has scenario, variant, verdict, property, cleanFailures, failureKinds, note)"
+                ? "unknown field (a manifest entry has scenario, variant, verdict, property, alsoProperties, cleanFailures, failureKinds, note)"
                 : e.Message.Split(" Path:")[0].TrimEnd('.') + $" (line {e.LineNumber + 1})";
             throw new ScenarioException(file, field, problem);
         }
@@ -139,6 +151,7 @@ public sealed record Manifest
             if (e.ExpectsPass)
             {
                 Check(e.Property is null, "property", "only a \"bug\" entry names the property it violates");
+                Check(e.AlsoProperties is null, "alsoProperties", "only a \"bug\" entry names properties it violates");
                 Check(e.CleanFailures is not null, "cleanFailures", "a \"pass\" entry must say \"never\", \"allowed\" or \"required\"");
                 Check(e.FailureKinds is null || e.CleanFailures != CleanFailures.Never, "failureKinds",
                     "lists failure kinds but cleanFailures is \"never\"");
@@ -147,6 +160,12 @@ public sealed record Manifest
             {
                 Check(e.Property is not null && KnownProperties.Contains(e.Property), "property",
                     $"a \"bug\" entry must name the violated property, one of {string.Join(", ", KnownProperties)} (got \"{e.Property}\")");
+                foreach (var also in e.AlsoProperties ?? [])
+                {
+                    Check(KnownProperties.Contains(also) && also != e.Property, "alsoProperties",
+                        $"must name other known properties than \"property\" (got \"{also}\")");
+                }
+
                 Check(e.CleanFailures is null && e.FailureKinds is null, "cleanFailures",
                     "a \"bug\" entry stops at the first violation; it says nothing about clean failures");
             }

@@ -19,6 +19,9 @@ public static class CheckCommand
     /// <summary>The iteration count used when only a time budget bounds the run.</summary>
     public const int UnboundedIterations = 1_000_000_000;
 
+    /// <summary>The most explorations side by side that --parallel accepts.</summary>
+    public const int MaxParallel = 64;
+
     public static Command Create(CliContext context)
     {
         var scenarios = new Option<string[]>("--scenario")
@@ -39,10 +42,22 @@ public static class CheckCommand
         var report = new Option<string?>("--report") { Description = "Write the JSON report here", HelpName = "PATH.json" };
         var junit = new Option<string?>("--junit") { Description = "Write JUnit XML here", HelpName = "PATH.xml" };
         var output = new Option<string?>("--out") { Description = "Folder for trace bundles; default: traces/out", HelpName = "DIR" };
+        var parallel = new Option<int?>("--parallel") { Description = "Explorations side by side in this process (seed blocks); default: 1", HelpName = "N" };
+        var shard = new Option<string?>("--shard")
+        {
+            Description = "Explore only shard K of N of the run's seed blocks (1 <= K <= N); the N shards together explore the whole run",
+            HelpName = "K/N",
+        };
+
+        var perSeed = new Option<int?>("--schedules-per-seed")
+        {
+            Description = $"Schedules explored with each seed of the run (a seed block); default: {CheckOptions.DefaultSchedulesPerSeed}. Keep it the same across shards",
+            HelpName = "N",
+        };
 
         var command = new Command("check", "Explore scenarios' schedules and check every property")
         {
-            scenarios, variant, iterations, timeBudget, strategy, seed, maxSteps, report, junit, output,
+            scenarios, variant, iterations, timeBudget, strategy, seed, maxSteps, report, junit, output, parallel, shard, perSeed,
         };
         command.SetAction(parse => Execute(context, new Request(
             parse.GetValue(scenarios) ?? [],
@@ -54,7 +69,10 @@ public static class CheckCommand
             parse.GetValue(maxSteps),
             parse.GetValue(report),
             parse.GetValue(junit),
-            parse.GetValue(output))));
+            parse.GetValue(output),
+            parse.GetValue(parallel),
+            parse.GetValue(shard),
+            parse.GetValue(perSeed))));
         return command;
     }
 
@@ -68,7 +86,10 @@ public static class CheckCommand
         int? MaxSteps,
         string? ReportPath,
         string? JUnitPath,
-        string? OutDirectory);
+        string? OutDirectory,
+        int? Parallel = null,
+        string? Shard = null,
+        int? SchedulesPerSeed = null);
 
     private static int Execute(CliContext context, Request request)
     {
@@ -127,6 +148,15 @@ public static class CheckCommand
         Require(request.Iterations is null or >= 1, $"--iterations: must be at least 1 (got {request.Iterations})");
         Require(request.TimeBudgetSeconds is null or >= 1, $"--time-budget: must be at least 1 second (got {request.TimeBudgetSeconds})");
         Require(request.MaxSteps is null or >= 100, $"--max-steps: must be at least 100 (got {request.MaxSteps})");
+        Require(request.Parallel is null or (>= 1 and <= MaxParallel), $"--parallel: must be between 1 and {MaxParallel} (got {request.Parallel})");
+        Require(request.SchedulesPerSeed is null or >= 1, $"--schedules-per-seed: must be at least 1 (got {request.SchedulesPerSeed})");
+        var shard = Shard.Whole;
+        if (request.Shard is { } shardText)
+        {
+            shard = Shard.TryParse(shardText)
+                ?? throw new UsageException($"--shard: \"{shardText}\" is not K/N with 1 <= K <= N (e.g. 1/4)");
+        }
+
         CheckWritable(request.ReportPath, "--report");
         CheckWritable(request.JUnitPath, "--junit");
         if (request.OutDirectory is { } outDir && File.Exists(outDir))
@@ -148,6 +178,9 @@ public static class CheckCommand
                 Strategy = request.Strategy ?? options.Strategy,
                 Seed = request.Seed ?? options.Seed,
                 MaxSteps = request.MaxSteps ?? options.MaxSteps,
+                Parallel = request.Parallel ?? 1,
+                Shard = shard,
+                SchedulesPerSeed = request.SchedulesPerSeed ?? CheckOptions.DefaultSchedulesPerSeed,
             };
             plan.Add((options, ScenarioPath(name)));
         }
@@ -160,7 +193,9 @@ public static class CheckCommand
         var variant = Variants.NameOf(options.Variant);
         var bounds = options.Iterations >= UnboundedIterations ? "no schedule limit" : $"{options.Iterations} schedules";
         context.Out.WriteLine($"check {options.Scenario.Name}: variant {variant}, strategy {options.Strategy}, seed {options.Seed}, {bounds}"
-            + (options.TimeBudgetSeconds is { } b ? $", time budget {b} s" : "") + $", max {options.MaxSteps} steps");
+            + (options.TimeBudgetSeconds is { } b ? $", time budget {b} s" : "") + $", max {options.MaxSteps} steps"
+            + (options.Parallel > 1 ? $", {options.Parallel} in parallel" : "")
+            + (options.Shard.IsWhole ? "" : $", shard {options.Shard} of the seed blocks"));
         context.Out.Flush();
 
         var result = ProgressDisplay.Run(context, console, $"{options.Scenario.Name} ({variant})", options);

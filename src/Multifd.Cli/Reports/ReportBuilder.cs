@@ -51,6 +51,9 @@ public static class ReportBuilder
             ElapsedSeconds = Math.Round(result.ElapsedSeconds, 3),
             SchedulesPerSecond = Math.Round(result.SchedulesPerSecond, 2),
             FirstBugIteration = result.FirstBugIteration,
+            FirstBugSeed = result.FirstBugSeed,
+            Spread = new SpreadReport(options.Parallel, options.Shard.IsWhole ? null : options.Shard.ToString(),
+                options.SchedulesPerSeed, result.SeedBlocks.Count),
             Violations = violation is null ? [] : [violation],
             Bundle = bundle,
             DecisionsPerSchedule = new DecisionsReport(result.Decisions.Min, Math.Round(result.Decisions.Avg, 1), result.Decisions.Max),
@@ -92,6 +95,10 @@ public static class ReportBuilder
             ElapsedSeconds = Math.Round(elapsed, 3),
             SchedulesPerSecond = elapsed > 0 ? Math.Round(schedules / elapsed, 2) : 0,
             FirstBugIteration = firstBug?.FirstBugIteration,
+            FirstBugSeed = firstBug?.FirstBugSeed,
+            Spread = reports[0].Spread is { } spread
+                ? spread with { SeedBlocks = reports.Sum(r => r.Spread?.SeedBlocks ?? 0) }
+                : null,
             Violations = [.. reports.SelectMany(r => r.Violations.Select(v => v with { Scenario = r.Scenario }))],
             Bundle = reports.Select(r => r.Bundle).FirstOrDefault(b => b is not null),
             DecisionsPerSchedule = decisions.Count == 0 ? null : new DecisionsReport(

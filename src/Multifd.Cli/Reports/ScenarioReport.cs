@@ -21,6 +21,10 @@ public sealed record QueuePeakReport(ulong Count, ulong Bytes);
 /// <param name="Iterations">Schedules asked for (null: only the time budget bounds the run); a run stops earlier at a bug.</param>
 public sealed record BoundsReport(int? Iterations, int? TimeBudgetSeconds, int MaxSteps, uint LivenessTemperatureThreshold);
 
+/// <param name="Shard">"K/N", or null for the whole run.</param>
+/// <param name="SeedBlocks">Seed blocks explored (whole or in part).</param>
+public sealed record SpreadReport(int Parallel, string? Shard, int SchedulesPerSeed, int SeedBlocks);
+
 public sealed record ToolsReport(string Multifd, string Coyote, string Dotnet);
 
 /// <summary>
@@ -53,6 +57,12 @@ public sealed record ScenarioReport
     public required double SchedulesPerSecond { get; init; }
 
     public int? FirstBugIteration { get; init; }
+
+    /// <summary>The seed of the Coyote exploration (seed block) that found the violation, or null.</summary>
+    public uint? FirstBugSeed { get; init; }
+
+    /// <summary>How the run was spread: explorations side by side, the shard run, schedules per seed block, blocks explored.</summary>
+    public SpreadReport? Spread { get; init; }
 
     public IReadOnlyList<ViolationReport> Violations { get; init; } = [];
 

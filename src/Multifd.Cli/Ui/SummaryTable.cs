@@ -19,7 +19,10 @@ public static class SummaryTable
         Row(table, "verdict", Verdict(r));
         var asked = r.Bounds.Iterations is { } n ? $"{n}" : "unbounded";
         var budget = r.Bounds.TimeBudgetSeconds is { } b ? $", budget {b} s" : "";
-        Row(table, "schedules", $"{r.Iterations} of {asked} ({r.Strategy}, seed {r.Seed}, max {r.Bounds.MaxSteps} steps{budget}), "
+        var spread = r.Spread is { } s && (s.Parallel > 1 || s.Shard is not null)
+            ? $", {s.SeedBlocks} seed blocks" + (s.Parallel > 1 ? $", {s.Parallel} in parallel" : "") + (s.Shard is { } k ? $", shard {k}" : "")
+            : "";
+        Row(table, "schedules", $"{r.Iterations} of {asked} ({r.Strategy}, seed {r.Seed}, max {r.Bounds.MaxSteps} steps{budget}{spread}), "
             + Invariant($"{r.SchedulesPerSecond:F1}/s"));
         if (r.DecisionsPerSchedule is { } d)
         {
@@ -36,7 +39,7 @@ public static class SummaryTable
         foreach (var v in r.Violations)
         {
             Row(table, "violation", $"{v.Property} {v.Name}: {v.Message}");
-            Row(table, "first bug at", $"schedule {r.FirstBugIteration}");
+            Row(table, "first bug at", $"schedule {r.FirstBugIteration}" + (r.FirstBugSeed is { } fs && fs != r.Seed ? $" (seed block seed {fs})" : ""));
         }
 
         if (r.InternalError is { } error)

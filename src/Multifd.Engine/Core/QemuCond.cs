@@ -5,10 +5,15 @@ namespace Multifd.Engine.Core;
 /// this cond only (QEMU code still loops on its predicate: spurious wakeups are allowed by POSIX).
 /// Signal and Broadcast must be called with the mutex held; with no waiter they cost no scheduling point.
 /// </summary>
+/// <remarks>
+/// The wait set is a FIFO of the waiting threads, each parked on its own semaphore (as QEMU's qemu-thread-win32
+/// builds a cond from per-thread events): a signal wakes exactly one thread that was waiting when it was sent,
+/// and costs no scheduling decision of its own (a semaphore release does not block); the woken thread's next
+/// decision is taking the mutex back, where it competes with the signaller as with pthreads.
+/// </remarks>
 public sealed class QemuCond
 {
-    private readonly object waitSet = new();
-    private int waiters; // protected by Mutex
+    private readonly Queue<QemuThread> waiters = new(); // protected by Mutex
 
     private readonly Func<bool>? spuriousWakeup;
     private readonly Action<QemuCond>? onWait;
@@ -30,8 +35,8 @@ public sealed class QemuCond
     /// <summary>qemu_cond_wait: atomically releases the mutex and waits; holds the mutex again on return.</summary>
     public void Wait()
     {
-        QemuAssert.That(Mutex.HeldByCurrentThread,
-            $"{QemuThread.Current}: qemu_cond_wait({Name}) without holding {Mutex.Name}");
+        var self = QemuThread.Current;
+        QemuAssert.That(Mutex.HeldByCurrentThread, $"{self}: qemu_cond_wait({Name}) without holding {Mutex.Name}");
         onWait?.Invoke(this);
         if (spuriousWakeup?.Invoke() == true)
         {
@@ -41,14 +46,11 @@ public sealed class QemuCond
             return;
         }
 
-        waiters++;
-        Monitor.Enter(waitSet);
-        // A signaller needs the mutex, and we hold waitSet until Monitor.Wait releases it: no lost wakeup.
+        // Enqueued while the mutex is held, so a signaller (who needs the mutex) sees this thread: no lost wakeup.
+        waiters.Enqueue(self);
         Mutex.Unlock();
-        Monitor.Wait(waitSet);
-        Monitor.Exit(waitSet);
+        self.Park();
         Mutex.Lock();
-        waiters--;
     }
 
     /// <summary>qemu_cond_signal: wakes one waiter, if any.</summary>
@@ -61,21 +63,13 @@ public sealed class QemuCond
     {
         QemuAssert.That(Mutex.HeldByCurrentThread,
             $"{QemuThread.Current}: qemu_cond_signal({Name}) without holding {Mutex.Name}");
-        if (waiters == 0)
+        while (waiters.TryDequeue(out var waiter))
         {
-            return;
+            waiter.Unpark();
+            if (!all)
+            {
+                return;
+            }
         }
-
-        Monitor.Enter(waitSet);
-        if (all)
-        {
-            Monitor.PulseAll(waitSet);
-        }
-        else
-        {
-            Monitor.Pulse(waitSet);
-        }
-
-        Monitor.Exit(waitSet);
     }
 }

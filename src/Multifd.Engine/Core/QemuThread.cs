@@ -9,6 +9,9 @@ public sealed class QemuThread
     private static readonly AsyncLocal<QemuThread?> CurrentThread = new();
     private readonly Task task;
 
+    /// <summary>Where this thread sleeps in a cond wait; released once by the signal that dequeues it.</summary>
+    private readonly SemaphoreSlim parking = new(0);
+
     private QemuThread(string name, Action<QemuThread> body, bool start)
     {
         Name = name;
@@ -39,11 +42,36 @@ public sealed class QemuThread
         return thread;
     }
 
+    /// <summary>
+    /// Runs <paramref name="body"/> as QEMU thread <paramref name="name"/> on the calling thread, which is itself again
+    /// afterwards: for a harness whose own thread would otherwise only start that QEMU thread and wait for it.
+    /// </summary>
+    public static void RunHere(string name, Action<QemuThread> body)
+    {
+        var caller = CurrentThread.Value;
+        var thread = new QemuThread(name, _ => { }, start: false);
+        CurrentThread.Value = thread;
+        try
+        {
+            body(thread);
+        }
+        finally
+        {
+            CurrentThread.Value = caller;
+        }
+    }
+
     /// <summary>qemu_thread_create: starts <paramref name="body"/> on a new thread.</summary>
     public static QemuThread Create(string name, Action<QemuThread> body) => new(name, body, start: true);
 
     /// <summary>qemu_thread_join.</summary>
     public void Join() => task.Wait();
+
+    /// <summary>Blocks the calling thread (this one) until <see cref="Unpark"/>; one unpark per park.</summary>
+    internal void Park() => parking.Wait();
+
+    /// <summary>Wakes this thread from <see cref="Park"/> (or lets its next park return at once).</summary>
+    internal void Unpark() => parking.Release();
 
     /// <summary>The task of this thread, for harnesses that await it.</summary>
     public Task Completion => task;

@@ -16,7 +16,7 @@ public sealed record DestinationWorld(
 /// <summary>
 /// The destination QEMU: the incoming migration on the main thread (process_incoming_migration_co,
 /// qemu_loadvm_state, process_incoming_migration_bh, migration_incoming_state_destroy), which holds the BQL
-/// except while its coroutine waits for main-channel data and while it waits for or frees the load threads.
+/// except while its coroutine waits for main-channel data that has not arrived and while it waits for or frees the load threads.
 /// </summary>
 public sealed class DestinationMigration
 {
@@ -50,6 +50,9 @@ public sealed class DestinationMigration
 
     /// <summary>Starts the destination's main thread.</summary>
     public QemuThread Start() => qemu.StartThread("main", Run);
+
+    /// <summary>Runs the destination's main thread on the calling thread, to its end.</summary>
+    public void RunHere() => qemu.RunThreadHere("main", Run);
 
     private void Run()
     {
@@ -385,22 +388,36 @@ public sealed class DestinationMigration
 }
 
 /// <summary>
-/// The main channel as the incoming coroutine reads it: when it needs more bytes it yields to the main
-/// loop, which polls with the BQL released. So every read of the main channel drops the BQL around it.
+/// The main channel as the incoming coroutine reads it (qemu_fill_buffer on a non-blocking channel): a read that
+/// finds bytes returns them with the BQL still held; a read that would block yields the coroutine to the main
+/// loop, which polls with the BQL released, and the read completes once bytes (or the end) arrive.
 /// </summary>
-/// <remarks>Over-approximation: QEMU only yields when no data is ready; any read may find none, so the
-/// model lets every read be such a point.</remarks>
+/// <remarks>
+/// Whether bytes are there is the schedule's choice: the source's write may come before or after this read, so
+/// both the "data ready, BQL kept" and the "no data, BQL dropped while waiting" interleavings are explored. A
+/// thread that needs the BQL while the main thread waits for main-channel data (the load thread's config load)
+/// gets it in every schedule where the main thread reaches that read before the source's write.
+/// </remarks>
 public sealed class MainLoopChannel(IMigrationChannel inner, Bql bql) : IMigrationChannel
 {
     public string Name => inner.Name;
 
     public int Read(Span<byte> buffer)
     {
+        var n = inner.ReadNonBlocking(buffer);
+        if (n != QioChannel.ErrBlock)
+        {
+            return n;
+        }
+
+        // qio_channel_yield(G_IO_IN): the main loop polls with the BQL released.
         bql.Unlock();
-        var n = inner.Read(buffer);
+        n = inner.Read(buffer);
         bql.Lock();
         return n;
     }
+
+    public int ReadNonBlocking(Span<byte> buffer) => inner.ReadNonBlocking(buffer);
 
     public int Write(ReadOnlySpan<byte> bytes) => inner.Write(bytes);
 

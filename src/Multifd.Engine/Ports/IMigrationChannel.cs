@@ -24,9 +24,22 @@ public interface IMigrationChannel
     /// </summary>
     int Read(Span<byte> buffer);
 
+    /// <summary>
+    /// qio_channel_read on a non-blocking channel: as <see cref="Read"/>, but returns
+    /// <see cref="QioChannel.ErrBlock"/> at once when no byte is available and the stream has not ended.
+    /// </summary>
+    int ReadNonBlocking(Span<byte> buffer);
+
     /// <summary>The writer's close (end of stream after all bytes written so far).</summary>
     void CloseWrite();
 
     /// <summary>qio_channel_shutdown(BOTH): blocked and later reads and writes fail at once.</summary>
     void Shutdown();
+}
+
+/// <summary>Constants of QEMU's io/channel.h.</summary>
+public static class QioChannel
+{
+    /// <summary>QIO_CHANNEL_ERR_BLOCK: the operation would block.</summary>
+    public const int ErrBlock = -2;
 }

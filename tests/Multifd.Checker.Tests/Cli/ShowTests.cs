@@ -17,7 +17,8 @@ public partial class ShowTests(BugBundleFixture fixture)
         var events = lines.Skip(3).Take(lines.Length - 4).ToList();
         Assert.NotEmpty(events);
         Assert.All(events, line => Assert.Matches(EventLine(), line));
-        var eventColumn = events.Select(l => l.IndexOf(" | ", StringComparison.Ordinal)).Distinct();
+        // The first column separator: " | ", or " |*" where the device's state changed at that event.
+        var eventColumn = events.Select(l => l.IndexOf(" |", StringComparison.Ordinal)).Distinct();
         Assert.Single(eventColumn);
         Assert.Contains(events, l => Regex.IsMatch(l, @"^\s+\d+ dst  load\[dev0\]\s+vfio_load_state_device_buffer_starved dev0 idx 0 "));
         Assert.Contains(events, l => Regex.IsMatch(l, @"^\s+\d+ src  send\[ch\d\]\s+multifd_send ch\d dev\d idx \d"));

@@ -1,0 +1,177 @@
+using System.Globalization;
+using System.Text;
+
+namespace Multifd.Checker.Benchmarks;
+
+/// <summary>The benchmark's measurements as Markdown tables (docs/performance.md explains every column).</summary>
+public static class BenchMarkdown
+{
+    public static string Render(BenchReport r, string command)
+    {
+        var md = new StringBuilder();
+        Line(md, $"# multifd bench{(r.Quick ? " --quick" : "")}");
+        Line(md);
+        Line(md, F($"`{command}`: strategy {r.Strategy}, {r.Build} build, {r.Processors} processors, {r.ElapsedSeconds:F0} s") +
+                 (r.LoadAtStart is null ? "" : $", load average {r.LoadAtStart} at the start and {r.LoadAtEnd} at the end") +
+                 ". Ratios are taken within this run; absolute rates depend on the machine and its load.");
+        Line(md);
+
+        if (r.Targets.Count > 0)
+        {
+            Table(md, ["target", "measured", "met"], r.Targets.Select(t => new[] { t.Target, t.Measured, t.Met ? "yes" : "**no**" }));
+        }
+
+        if (r.Coyote is { } c)
+        {
+            Line(md, "## (a)+(b) Coyote's bare cost and the default scenario");
+            Line(md);
+            Table(md, ["workload", "schedules/s", "decisions/schedule", "decisions/s", "ms/schedule"],
+            [
+                Rate(c.Bare, "(a) " + c.Bare.Workload),
+                Rate(c.Model, "(b) default scenario"),
+                ["(b)/(a)", X(c.Model.SchedulesPerSecond / c.Bare.SchedulesPerSecond), "", X(c.Ratio), ""],
+                Rate(c.BareAsManyThreads, "(a') " + c.BareAsManyThreads.Workload),
+                ["(b)/(a')", X(c.Model.SchedulesPerSecond / c.BareAsManyThreads.SchedulesPerSecond), "",
+                    X(c.Model.DecisionsPerSecond / c.BareAsManyThreads.DecisionsPerSecond), ""],
+            ]);
+            Line(md, $"Medians of {c.BareSamples.Count} alternated measurements of {c.Bare.Schedules} schedules each " +
+                     $"(decisions/s of the runs: bare {Join(c.BareSamples)}; default {Join(c.ModelSamples)}).");
+            Line(md);
+        }
+
+        if (r.Breakdown is { } b)
+        {
+            Line(md, F($"## Where the default scenario's {b.Total:F1} decisions per schedule come from"));
+            Line(md);
+            Table(md, ["Coyote step", "per schedule", "share"],
+                b.PerType.OrderByDescending(kv => kv.Value).Select(kv => new[] { kv.Key, N1(kv.Value), P(kv.Value / b.Total) }));
+            Line(md, $"Average of {b.Schedules} schedules (seeds 1..{b.Schedules}, each the first schedule of its engine).");
+            Line(md);
+        }
+
+        if (r.Sizes.Count > 0)
+        {
+            Line(md, "## (c) Cost per schedule by size (devices x buffers x channels)");
+            Line(md);
+            Table(md, ["size", "schedules", "decisions/schedule", "ms/schedule", "schedules/s"],
+                r.Sizes.Select(s => new[] { s.Size, I(s.Rate.Schedules), N1(s.Rate.DecisionsPerSchedule), N1(s.Rate.MsPerSchedule), N1(s.Rate.SchedulesPerSecond) }));
+        }
+
+        if (r.Variants.Count > 0)
+        {
+            Line(md, "## (d) Known-bug variants under Coyote: to the first violation, seeds 1.." + r.Variants[0].Trials.Count);
+            Line(md);
+            Table(md, ["manifest entry", "property", "found (per seed)", "median schedules", "median s", "matches"],
+                r.Variants.Select(v => new[]
+                {
+                    v.Label, v.Property, string.Join(" ", v.Trials.Select(t => Trial(t, v.Property))), Maybe(v.MedianSchedules), N2(v.MedianSeconds),
+                    v.Matches ? "yes" : "**no**",
+                }));
+        }
+
+        if (r.Stress.Count > 0)
+        {
+            Line(md, "## (e) The same engine on real threads without Coyote");
+            Line(md);
+            var systematic = r.Variants.ToDictionary(v => v.Label, v => v.MedianSeconds);
+            Table(md, ["manifest entry", "property", "runs", "s", "found", "runs to bug", "s to bug", "(e)/(d)", "slow runs", "threads left"],
+                r.Stress.Select(s => new[]
+                {
+                    s.Label, s.Property, I(s.Runs), N1(s.Seconds), s.Found is null ? "never" : s.Found + (s.Matches ? "" : " (not the manifest's)"),
+                    s.RunsToBug is { } k ? I(k) : "-", s.SecondsToBug is { } t ? N2(t) : "-", StressRatio(s, systematic),
+                    I(s.SlowRuns), I(s.ThreadsLeaked),
+                }));
+        }
+
+        if (r.Parallel is { } p)
+        {
+            Line(md, "## --parallel 2 against 1 (default scenario)");
+            Line(md);
+            Table(md, ["workers", "schedules", "s", "schedules/s", "cores busy (CPU s / s)"],
+            [
+                ["1", I(p.One.Schedules), N1(p.One.Seconds), N1(p.One.SchedulesPerSecond), N2(p.OneCores)],
+                ["2", I(p.Two.Schedules), N1(p.Two.Seconds), N1(p.Two.SchedulesPerSecond), N2(p.TwoCores)],
+                ["speedup", "", "", X(p.Speedup), ""],
+            ]);
+        }
+
+        if (r.Memory is { } m)
+        {
+            Line(md, "## (f) Memory over one long exploration of the default scenario");
+            Line(md);
+            Table(md, ["after schedules", "managed heap (MiB, after full GC)", "working set (MiB)"],
+            [
+                [I(m.Small.Schedules), Mib(m.Small.ManagedBytes), Mib(m.Small.WorkingSetBytes)],
+                [I(m.Large.Schedules), Mib(m.Large.ManagedBytes), Mib(m.Large.WorkingSetBytes)],
+                ["growth", m.ManagedGrowth.ToString("+0.0%;-0.0%", CultureInfo.InvariantCulture), m.WorkingSetGrowth.ToString("+0.0%;-0.0%", CultureInfo.InvariantCulture)],
+            ]);
+            Line(md, $"Peak working set of the whole bench process: {Mib(m.PeakWorkingSetBytes)} MiB.");
+            Line(md);
+        }
+
+        if (r.Strategies.Count > 0)
+        {
+            Line(md, "## Strategies: rate on the default scenario, median seconds to each variant's bug");
+            Line(md);
+            var labels = r.Strategies[0].Variants.Select(v => v.Label).ToList();
+            Table(md, ["strategy", "schedules/s", .. labels, "worst"],
+                r.Strategies.Select(s => new[] { s.Strategy, N1(s.Rate.SchedulesPerSecond) }
+                    .Concat(s.Variants.Select(v => v.Matches ? N2(v.MedianSeconds) : $"{N2(v.MedianSeconds)} ({Mismatch(v)})"))
+                    .Append(N2(s.Variants.Max(v => v.MedianSeconds)))
+                    .ToArray()));
+        }
+
+        return md.ToString();
+    }
+
+    private static string Mismatch(VariantCost v) => string.Join(" ", v.Trials.Select(t => Trial(t, v.Property)));
+
+    /// <summary>The schedule that found the bug; "none" within the bounds; with the property if it is not the manifest's first.</summary>
+    private static string Trial(SeedTrial t, string expected) =>
+        t.Schedules is not { } k ? "none" : t.Property == expected ? I(k) : $"{I(k)}({t.Property})";
+
+    private static string F(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    private static string StressRatio(StressCost s, IReadOnlyDictionary<string, double> systematic)
+    {
+        if (!systematic.TryGetValue(s.Label, out var d) || d <= 0)
+        {
+            return "-";
+        }
+
+        return s.SecondsToBug is { } t ? X(t / d) : $"> {X(s.Seconds / d)}";
+    }
+
+    private static string[] Rate(RateSample s, string name) =>
+        [name, N1(s.SchedulesPerSecond), N1(s.DecisionsPerSchedule), I((long)s.DecisionsPerSecond), N2(s.MsPerSchedule)];
+
+    private static string Join(IEnumerable<RateSample> samples) => string.Join(", ", samples.Select(s => I((long)s.DecisionsPerSecond)));
+
+    private static void Table(StringBuilder md, string[] header, IEnumerable<string[]> rows)
+    {
+        Line(md, "| " + string.Join(" | ", header) + " |");
+        Line(md, "|" + string.Concat(header.Select(_ => "---|")));
+        foreach (var row in rows)
+        {
+            Line(md, "| " + string.Join(" | ", row.Select(c => c.Replace("|", "\\|", StringComparison.Ordinal))) + " |");
+        }
+
+        Line(md);
+    }
+
+    private static void Line(StringBuilder md, string text = "") => md.Append(text).Append('\n');
+
+    private static string I(long v) => v.ToString("N0", CultureInfo.InvariantCulture);
+
+    private static string N1(double v) => v.ToString("F1", CultureInfo.InvariantCulture);
+
+    private static string N2(double v) => v.ToString("F2", CultureInfo.InvariantCulture);
+
+    private static string P(double v) => v.ToString("P0", CultureInfo.InvariantCulture);
+
+    private static string X(double v) => v.ToString(v >= 100 ? "F0" : "F2", CultureInfo.InvariantCulture) + "x";
+
+    private static string Mib(long bytes) => (bytes / 1048576.0).ToString("F1", CultureInfo.InvariantCulture);
+
+    private static string Maybe(double? v) => v is { } x ? N1(x) : "never";
+}

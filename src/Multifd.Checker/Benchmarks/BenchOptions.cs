@@ -1,0 +1,65 @@
+namespace Multifd.Checker.Benchmarks;
+
+/// <summary>What `multifd bench` measures and how long it may take: the full run (a few minutes) or --quick (CI smoke).</summary>
+public sealed record BenchOptions
+{
+    /// <summary>The sections, in the order they run.</summary>
+    public static readonly IReadOnlyList<(string Name, string Description)> AllSections =
+    [
+        ("coyote", "(a)+(b) Coyote's bare cost against the default scenario, alternated, same strategy and decisions/schedule"),
+        ("breakdown", "where the default scenario's decisions come from, by Coyote scheduling-point type"),
+        ("sizes", "(c) cost per schedule at 1x2x1, 2x4x2 and 4x8x4 (devices x buffers x channels)"),
+        ("parallel", "check --parallel 2 against 1 on the default scenario"),
+        ("memory", "(f) managed heap and working set after 1k and 10k schedules of the default scenario"),
+        ("variants", "(d) schedules and seconds to the first violation per known-bug variant, seeds 1..5"),
+        ("strategies", "(opt-in) schedules/s and time to each variant's bug for every strategy"),
+        ("stress", "(e) the same engine on real threads without Coyote: runs and seconds until each variant's bug (runs last)"),
+    ];
+
+    public bool Quick { get; init; }
+
+    /// <summary>The strategy measured (the checker's default).</summary>
+    public string Strategy { get; init; } = "portfolio";
+
+    /// <summary>Sections to run; empty: every section but "strategies".</summary>
+    public IReadOnlySet<string> Sections { get; init; } = new HashSet<string>();
+
+    public bool Runs(string section) =>
+        Sections.Count == 0 ? section != "strategies" : Sections.Contains(section);
+
+    /// <summary>Schedules per measurement of (a) and (b), and how many times each is measured (alternating).</summary>
+    public int RateSchedules => Quick ? 100 : 300;
+
+    public int RateRepeats => Quick ? 2 : 3;
+
+    /// <summary>Schedules of the full decision-type breakdown (one engine per schedule).</summary>
+    public int BreakdownSchedules => Quick ? 5 : 20;
+
+    public int SizeSchedules => Quick ? 20 : 100;
+
+    /// <summary>Seeds 1..N per known-bug variant.</summary>
+    public int VariantSeeds => Quick ? 3 : 5;
+
+    /// <summary>Bounds of one search for a variant's bug.</summary>
+    public int VariantScheduleCap => 5000;
+
+    public int VariantSecondsCap => Quick ? 15 : 60;
+
+    /// <summary>The time bound of one search of the strategy comparison (slow strategies would otherwise dominate it).</summary>
+    public int StrategySecondsCap => Quick ? 5 : 20;
+
+    /// <summary>Bounds of the real-thread stress loop per variant.</summary>
+    public int StressRuns => Quick ? 200 : 2000;
+
+    public double StressSeconds => Quick ? 3 : 20;
+
+    /// <summary>A real-thread run not done after this is suspected hung; it is declared hung if still not done after the grace.</summary>
+    public TimeSpan StressRunTimeout => TimeSpan.FromSeconds(Quick ? 0.5 : 1);
+
+    public TimeSpan StressGrace => TimeSpan.FromSeconds(Quick ? 1 : 2);
+
+    public int ParallelSchedules => Quick ? 200 : 800;
+
+    /// <summary>The two schedule counts at which memory is sampled, in one run.</summary>
+    public (int Small, int Large) MemorySchedules => Quick ? (200, 2000) : (1000, 10000);
+}

@@ -1,0 +1,147 @@
+namespace Multifd.Checker.Benchmarks;
+
+/// <summary>One timed exploration: how many schedules, how long, how many decisions per schedule.</summary>
+public sealed record RateSample(string Workload, int Schedules, double Seconds, double DecisionsPerSchedule)
+{
+    public double SchedulesPerSecond => Seconds > 0 ? Schedules / Seconds : 0;
+
+    public double DecisionsPerSecond => SchedulesPerSecond * DecisionsPerSchedule;
+
+    public double MsPerSchedule => Schedules > 0 ? Seconds * 1000 / Schedules : 0;
+}
+
+/// <summary>(a) and (b): Coyote's bare cost and the default scenario's, measured alternately in one run.</summary>
+/// <param name="BareRounds">Rounds of the bare workload, tuned to the default scenario's decisions per schedule.</param>
+/// <param name="Ratio">Median decisions/s of the default scenario over the median of the bare workload.</param>
+public sealed record CoyoteCost(
+    int BareRounds,
+    RateSample Bare,
+    RateSample Model,
+    double Ratio,
+    IReadOnlyList<RateSample> BareSamples,
+    IReadOnlyList<RateSample> ModelSamples,
+    RateSample BareAsManyThreads);
+
+/// <summary>Average decisions per schedule by Coyote scheduling-point type (Acquire, Pause, Default, ...).</summary>
+public sealed record DecisionBreakdown(int Schedules, double Total, IReadOnlyDictionary<string, double> PerType);
+
+/// <summary>(c) the cost of one schedule at one size.</summary>
+public sealed record SizeCost(int Devices, int Buffers, int Channels, RateSample Rate)
+{
+    public string Size => $"{Devices}x{Buffers}x{Channels}";
+}
+
+/// <summary>One search for a variant's bug.</summary>
+/// <param name="Schedules">The schedule that violated a property, or null if none did within the bounds.</param>
+public sealed record SeedTrial(uint Seed, int? Schedules, double Seconds, string? Property);
+
+/// <summary>(d) a known-bug variant under Coyote: the searches with seeds 1..N and their medians.</summary>
+/// <param name="Label">The manifest entry ("default/lock-order-inversion", "variant-single-wait-cleanup").</param>
+/// <param name="Property">The manifest's property; <paramref name="Accepted"/> adds its alsoProperties.</param>
+public sealed record VariantCost(string Label, string Variant, string Property, IReadOnlyList<string> Accepted, IReadOnlyList<SeedTrial> Trials)
+{
+    /// <summary>Every search found a property the manifest expects.</summary>
+    public bool Matches => Trials.All(t => t.Property is { } p && Accepted.Contains(p));
+
+    public double? MedianSchedules => Median(Trials.Select(t => (double?)t.Schedules));
+
+    public double MedianSeconds => Median(Trials.Select(t => (double?)t.Seconds)) ?? 0;
+
+    /// <summary>The median, where a search that found nothing counts as unbounded (null when half or more found nothing).</summary>
+    public static double? Median(IEnumerable<double?> values)
+    {
+        var sorted = values.Select(v => v ?? double.PositiveInfinity).Order().ToList();
+        if (sorted.Count == 0)
+        {
+            return null;
+        }
+
+        var m = sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+        return double.IsPositiveInfinity(m) ? null : m;
+    }
+}
+
+/// <summary>(e) a known-bug variant on real threads without Coyote: a bounded stress loop of seeded runs.</summary>
+/// <param name="Runs">Runs done (until the bug, or the bounds).</param>
+/// <param name="RunsToBug">The run that showed the bug (1-based), or null.</param>
+/// <param name="Found">The property violated, "hang" for a run that never ended, or null.</param>
+/// <param name="SlowRuns">Runs that passed the per-run timeout but ended within the grace (not hangs).</param>
+/// <param name="ThreadsLeaked">Threads of a hung run still blocked after its channels were shut down (left behind).</param>
+public sealed record StressCost(
+    string Label,
+    string Property,
+    IReadOnlyList<string> Accepted,
+    int Runs,
+    double Seconds,
+    int? RunsToBug,
+    double? SecondsToBug,
+    string? Found,
+    int SlowRuns,
+    int ThreadsLeaked)
+{
+    /// <summary>A property the manifest expects; a hang stands for P10 (no progress) and P8 (a thread that never ends) alike.</summary>
+    public bool Matches => Found is { } f && (Accepted.Contains(f) || (f == "hang" && Accepted.Any(p => p is "P10" or "P8")));
+}
+
+/// <summary>check --parallel 2 against --parallel 1, the same schedules, in one run.</summary>
+/// <param name="OneCores">The process's CPU time over the wall time while one worker ran (cores kept busy).</param>
+/// <param name="TwoCores">The same while two workers ran: below 2 on a 2-core machine when something else takes a core.</param>
+public sealed record ParallelCost(RateSample One, RateSample Two, double OneCores, double TwoCores)
+{
+    public double Speedup => One.SchedulesPerSecond > 0 ? Two.SchedulesPerSecond / One.SchedulesPerSecond : 0;
+}
+
+/// <summary>Memory after a full collection, and the process working set, at a number of schedules.</summary>
+public sealed record MemorySample(int Schedules, long ManagedBytes, long WorkingSetBytes);
+
+/// <summary>(f) memory at two points of one long exploration.</summary>
+public sealed record MemoryCost(MemorySample Small, MemorySample Large, long PeakWorkingSetBytes)
+{
+    public double ManagedGrowth => Small.ManagedBytes > 0 ? (double)Large.ManagedBytes / Small.ManagedBytes - 1 : 0;
+
+    public double WorkingSetGrowth => Small.WorkingSetBytes > 0 ? (double)Large.WorkingSetBytes / Small.WorkingSetBytes - 1 : 0;
+}
+
+/// <summary>One strategy's rate on the default scenario and its medians to each variant's bug.</summary>
+public sealed record StrategyCost(string Strategy, RateSample Rate, IReadOnlyList<VariantCost> Variants);
+
+/// <summary>A target of issue 8 and whether this run met it.</summary>
+public sealed record TargetCheck(string Target, string Measured, bool Met);
+
+/// <summary>Everything one `multifd bench` run measured.</summary>
+public sealed record BenchReport
+{
+    public required bool Quick { get; init; }
+
+    public required string Strategy { get; init; }
+
+    /// <summary>The build configuration of the checker (Release or Debug).</summary>
+    public required string Build { get; init; }
+
+    public required int Processors { get; init; }
+
+    /// <summary>/proc/loadavg when the run started and when it ended (Linux), to read the rates against.</summary>
+    public string? LoadAtStart { get; init; }
+
+    public string? LoadAtEnd { get; set; }
+
+    public double ElapsedSeconds { get; set; }
+
+    public CoyoteCost? Coyote { get; set; }
+
+    public DecisionBreakdown? Breakdown { get; set; }
+
+    public List<SizeCost> Sizes { get; } = [];
+
+    public List<VariantCost> Variants { get; } = [];
+
+    public List<StressCost> Stress { get; } = [];
+
+    public ParallelCost? Parallel { get; set; }
+
+    public MemoryCost? Memory { get; set; }
+
+    public List<StrategyCost> Strategies { get; } = [];
+
+    public List<TargetCheck> Targets { get; } = [];
+}

@@ -1,0 +1,255 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using Multifd.Checker.Exploration;
+using Multifd.Checker.Scenarios;
+using Multifd.Engine;
+
+namespace Multifd.Checker.Benchmarks;
+
+/// <summary>A known-bug variant as the manifest states it.</summary>
+public sealed record KnownBug(ManifestEntry Entry, Scenario Scenario, ProtocolVariant Variant)
+{
+    /// <summary>The manifest's property and its alsoProperties.</summary>
+    public IReadOnlyList<string> Accepted => [Entry.Property!, .. Entry.AlsoProperties ?? []];
+}
+
+/// <summary>Runs the benchmark's sections in one process and gathers their measurements and the targets' verdicts.</summary>
+public static class BenchRunner
+{
+    /// <summary>The sizes of section (c): devices x buffers x channels.</summary>
+    public static readonly IReadOnlyList<(int Devices, int Buffers, int Channels)> Sizes = [(1, 2, 1), (2, 4, 2), (4, 8, 4)];
+
+    /// <summary>The manifest's bug entries whose variant is not "correct" (the variant-* scenarios among them).</summary>
+    public static IReadOnlyList<KnownBug> KnownBugs(string models) =>
+        Manifest.Load(models).Scenarios
+            .Where(e => !e.ExpectsPass)
+            .Select(e =>
+            {
+                var scenario = ModelsFolder.LoadScenario(e.Scenario);
+                return new KnownBug(e, scenario, Variants.Parse(e.Variant ?? scenario.Variant));
+            })
+            .Where(b => b.Variant != ProtocolVariant.Correct)
+            .ToList();
+
+    public static BenchReport Run(BenchOptions options, Action<string> log)
+    {
+        var models = ModelsFolder.Find() ?? throw new ScenarioException("models", "", "models/ not found (run from the repository)");
+        var report = new BenchReport
+        {
+            Quick = options.Quick,
+            Strategy = options.Strategy,
+            Build = typeof(BenchRunner).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "unknown",
+            Processors = Environment.ProcessorCount,
+            LoadAtStart = LoadAverage(),
+        };
+        var total = Stopwatch.StartNew();
+        var defaults = CheckOptions.For(ModelsFolder.LoadScenario("default")) with { Strategy = options.Strategy, Seed = 1 };
+
+        if (options.Runs("coyote"))
+        {
+            log("coyote: bare Coyote and the default scenario, alternated");
+            report.Coyote = CoyoteRates.Compare(defaults, options.RateSchedules, options.RateRepeats);
+        }
+
+        if (options.Runs("breakdown"))
+        {
+            log("breakdown: decisions by scheduling-point type");
+            report.Breakdown = CoyoteRates.Breakdown(defaults, options.BreakdownSchedules);
+        }
+
+        if (options.Runs("sizes"))
+        {
+            foreach (var (d, b, c) in Sizes)
+            {
+                log($"sizes: {d}x{b}x{c}");
+                var sized = defaults with { Scenario = CoyoteRates.Sized(d, b, c) };
+                report.Sizes.Add(new SizeCost(d, b, c, CoyoteRates.Scenario(sized, options.SizeSchedules, sized.Scenario.Name)));
+            }
+        }
+
+        if (options.Runs("parallel"))
+        {
+            log("parallel: --parallel 1 and 2, alternated");
+            report.Parallel = MeasureParallel(defaults, options);
+        }
+
+        if (options.Runs("memory"))
+        {
+            log($"memory: {options.MemorySchedules.Large} schedules of the default scenario");
+            report.Memory = MeasureMemory(defaults, options.MemorySchedules);
+        }
+
+        var bugs = options.Runs("variants") || options.Runs("stress") || options.Runs("strategies") ? KnownBugs(models) : [];
+        if (options.Runs("variants"))
+        {
+            foreach (var bug in bugs)
+            {
+                log($"variants: {bug.Entry.Label}");
+                report.Variants.Add(SearchVariant(bug, options.Strategy, options.VariantSeeds, options.VariantSecondsCap, options));
+            }
+        }
+
+        if (options.Runs("strategies"))
+        {
+            foreach (var strategy in Strategies.Names)
+            {
+                log($"strategies: {strategy}");
+                var rate = CoyoteRates.Scenario(defaults with { Strategy = strategy }, options.RateSchedules, "default scenario");
+                report.Strategies.Add(new StrategyCost(strategy, rate,
+                    bugs.Select(b => SearchVariant(b, strategy, options.VariantSeeds, options.StrategySecondsCap, options)).ToList()));
+            }
+        }
+
+        // Last: a hung real-thread run leaves threads behind (see StressLoop).
+        if (options.Runs("stress"))
+        {
+            foreach (var bug in bugs)
+            {
+                log($"stress: {bug.Entry.Label} on real threads");
+                report.Stress.Add(StressLoop.Run(bug.Entry.Label, bug.Entry.Property!, bug.Accepted, bug.Scenario, bug.Variant, options));
+            }
+        }
+
+        report.ElapsedSeconds = total.Elapsed.TotalSeconds;
+        report.LoadAtEnd = LoadAverage();
+        report.Targets.AddRange(Targets(report));
+        return report;
+    }
+
+    /// <summary>(d) one variant: one search per seed 1..<paramref name="seeds"/>, each stopping at the first violation or the bounds.</summary>
+    public static VariantCost SearchVariant(KnownBug bug, string strategy, int seeds, int secondsCap, BenchOptions options)
+    {
+        var trials = new List<SeedTrial>();
+        for (uint seed = 1; seed <= seeds; seed++)
+        {
+            var result = Explorer.Run(Expectations.OptionsFor(bug.Entry, bug.Scenario) with
+            {
+                Strategy = strategy,
+                Seed = seed,
+                Iterations = options.VariantScheduleCap,
+                TimeBudgetSeconds = secondsCap,
+            });
+            trials.Add(new SeedTrial(seed, result.FirstBugIteration, result.ElapsedSeconds,
+                result.Violation?.Property ?? (result.InternalError is null ? null : "internal")));
+        }
+
+        return new VariantCost(bug.Entry.Label, Variants.NameOf(bug.Variant), bug.Entry.Property!, bug.Accepted, trials);
+    }
+
+    private static ParallelCost MeasureParallel(CheckOptions defaults, BenchOptions options)
+    {
+        var repeats = options.Quick ? 1 : 2;
+        var one = new List<RateSample>();
+        var two = new List<RateSample>();
+        var cpu = new double[2];
+        for (var i = 0; i < repeats; i++)
+        {
+            one.Add(Timed(() => CoyoteRates.Scenario(defaults, options.ParallelSchedules, "--parallel 1"), ref cpu[0]));
+            two.Add(Timed(() => CoyoteRates.Scenario(defaults, options.ParallelSchedules, "--parallel 2", parallel: 2), ref cpu[1]));
+        }
+
+        var oneSample = Pool(one);
+        var twoSample = Pool(two);
+        return new ParallelCost(oneSample, twoSample, cpu[0] / oneSample.Seconds, cpu[1] / twoSample.Seconds);
+    }
+
+    /// <summary>Runs <paramref name="measure"/> and adds the process CPU seconds it took to <paramref name="cpuSeconds"/>.</summary>
+    private static RateSample Timed(Func<RateSample> measure, ref double cpuSeconds)
+    {
+        using var self = Process.GetCurrentProcess();
+        var before = self.TotalProcessorTime;
+        var sample = measure();
+        self.Refresh();
+        cpuSeconds += (self.TotalProcessorTime - before).TotalSeconds;
+        return sample;
+    }
+
+    /// <summary>The first three fields of /proc/loadavg, or null where there is none.</summary>
+    private static string? LoadAverage()
+    {
+        try
+        {
+            return File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    private static RateSample Pool(List<RateSample> samples) => new(samples[0].Workload, samples.Sum(s => s.Schedules),
+        samples.Sum(s => s.Seconds), samples.Sum(s => s.DecisionsPerSchedule * s.Schedules) / samples.Sum(s => s.Schedules));
+
+    /// <summary>(f) one exploration of the default scenario, sampled after a full collection at two schedule counts.</summary>
+    private static MemoryCost MeasureMemory(CheckOptions defaults, (int Small, int Large) at)
+    {
+        MemorySample? small = null;
+        MemorySample? large = null;
+        Explorer.Run(defaults with { Iterations = at.Large }, new SyncProgress(p =>
+        {
+            if (p.Schedules == at.Small || p.Schedules == at.Large)
+            {
+                var sample = new MemorySample(p.Schedules, GC.GetTotalMemory(forceFullCollection: true), Environment.WorkingSet);
+                if (p.Schedules == at.Small)
+                {
+                    small = sample;
+                }
+                else
+                {
+                    large = sample;
+                }
+            }
+        }));
+        using var self = Process.GetCurrentProcess();
+        return new MemoryCost(small ?? throw new InvalidOperationException("memory: the small sample was not taken"),
+            large ?? throw new InvalidOperationException("memory: the large sample was not taken"), self.PeakWorkingSet64);
+    }
+
+    /// <summary>The targets of issue 8, judged on this run's ratios.</summary>
+    public static IEnumerable<TargetCheck> Targets(BenchReport r)
+    {
+        if (r.Coyote is { } c)
+        {
+            yield return new TargetCheck("default scenario decisions/s >= 0.8 x bare Coyote",
+                F($"{c.Ratio:F2} x ({c.Model.DecisionsPerSecond:F0} vs {c.Bare.DecisionsPerSecond:F0} decisions/s)"), c.Ratio >= 0.8);
+        }
+
+        if (r.Variants.Count > 0)
+        {
+            var slow = r.Variants.Where(v => v.MedianSeconds > 2 || !v.Matches).ToList();
+            var worst = r.Variants.MaxBy(v => v.MedianSeconds)!;
+            yield return new TargetCheck("every known-bug variant found (its manifest property) in a median <= 2 s",
+                F($"worst median {worst.MedianSeconds:F2} s ({worst.Label})") + (slow.Count == 0 ? "" : $"; missed: {string.Join(", ", slow.Select(v => v.Label))}"),
+                slow.Count == 0);
+        }
+
+        if (r.Stress.Count > 0 && r.Variants.Count > 0)
+        {
+            var pairs = r.Stress.Join(r.Variants, s => s.Label, v => v.Label, (s, v) => (s, v)).ToList();
+            var short100 = pairs.Where(p => p.s.SecondsToBug is not { } t || t >= 100 * Math.Max(p.v.MedianSeconds, 1e-3)).ToList();
+            var never = pairs.Count(p => p.s.SecondsToBug is null);
+            yield return new TargetCheck("time to first bug >= 100x shorter than the real-thread stress loop (or it never finds it)",
+                $"{short100.Count} of {pairs.Count} variants ({never} never found on real threads)", short100.Count == pairs.Count);
+        }
+
+        if (r.Parallel is { } p2)
+        {
+            yield return new TargetCheck("--parallel 2 >= 1.8 x schedules/s", F($"{p2.Speedup:F2} x"), p2.Speedup >= 1.8);
+        }
+
+        if (r.Memory is { } m)
+        {
+            yield return new TargetCheck($"memory flat (+-10%) from {m.Small.Schedules} to {m.Large.Schedules} schedules",
+                F($"managed heap {m.ManagedGrowth:+0.0%;-0.0%}, working set {m.WorkingSetGrowth:+0.0%;-0.0%}"), Math.Abs(m.ManagedGrowth) <= 0.10);
+        }
+    }
+
+    private static string F(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>An IProgress that reports on the caller's thread (Progress&lt;T&gt; posts to the thread pool).</summary>
+    private sealed class SyncProgress(Action<ExplorationProgress> report) : IProgress<ExplorationProgress>
+    {
+        public void Report(ExplorationProgress value) => report(value);
+    }
+}

@@ -1,0 +1,108 @@
+using System.Diagnostics;
+
+namespace Multifd.Checker.Exploration;
+
+/// <summary>
+/// Explores this shard's seed blocks with <see cref="CheckOptions.Parallel"/> workers, each running one block at a time
+/// with its own Coyote testing engine (Coyote keeps its runtime state per engine). Blocks are handed out in index order.
+/// Once a block fails, no block with a higher index is started and running ones stop after their current schedule,
+/// while lower blocks run to their end: the failure reported is the lowest block's, the one a run of one worker finds.
+/// </summary>
+/// <remarks>
+/// Runs outside any controlled test: its lock is a plain monitor (Coyote's interception passes it through when no test
+/// iteration runs on the calling thread, as in the engine's iteration callbacks).
+/// </remarks>
+internal sealed class ParallelExploration(CheckOptions options, IProgress<ExplorationProgress>? progress)
+{
+    private readonly SeedPlan plan = new(options);
+    private readonly object gate = new();
+    private readonly List<BlockResult> results = [];
+    private readonly Stopwatch stopwatch = new();
+    private long nextBlock; // protected by gate
+    private long lowestFailed = long.MaxValue; // protected by gate
+    private int schedules; // protected by gate
+    private int bugs; // protected by gate
+
+    public CheckResult Run()
+    {
+        stopwatch.Start();
+        var workers = Math.Max(1, options.Parallel);
+        if (workers == 1)
+        {
+            Work();
+        }
+        else
+        {
+            var tasks = Enumerable.Range(0, workers)
+                .Select(_ => Task.Factory.StartNew(Work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default))
+                .ToArray();
+            Task.WaitAll(tasks);
+        }
+
+        stopwatch.Stop();
+        lock (gate)
+        {
+            return BlockMerge.Merge(options, results, stopwatch.Elapsed.TotalSeconds);
+        }
+    }
+
+    private void Work()
+    {
+        while (Take() is { } block)
+        {
+            var result = Explorer.RunBlock(options, block, () => ShouldStop(block), OnSchedule, RemainingSeconds());
+            lock (gate)
+            {
+                results.Add(result);
+                if (result.Failed)
+                {
+                    lowestFailed = Math.Min(lowestFailed, block.Index);
+                }
+            }
+        }
+    }
+
+    /// <summary>The next block to explore, or null when the shard is done, out of time, or past a failure.</summary>
+    private SeedBlock? Take()
+    {
+        lock (gate)
+        {
+            if (OutOfTime || plan.ShardBlock(nextBlock) is not { } block || block.Index > lowestFailed)
+            {
+                return null;
+            }
+
+            nextBlock++;
+            return block;
+        }
+    }
+
+    private bool ShouldStop(SeedBlock block)
+    {
+        lock (gate)
+        {
+            return block.Index > lowestFailed || OutOfTime;
+        }
+    }
+
+    private void OnSchedule(bool foundBug)
+    {
+        ExplorationProgress report;
+        lock (gate)
+        {
+            schedules++;
+            bugs += foundBug ? 1 : 0;
+            report = new ExplorationProgress(schedules, (int)Math.Min(int.MaxValue, plan.ShardSchedules),
+                stopwatch.Elapsed.TotalSeconds, bugs);
+            // Reported under the gate: the progress display sees one report at a time, in order.
+            progress?.Report(report);
+        }
+    }
+
+    /// <summary>Called with gate held or from one thread.</summary>
+    private bool OutOfTime => options.TimeBudgetSeconds is { } budget && stopwatch.Elapsed.TotalSeconds >= budget;
+
+    private int? RemainingSeconds() => options.TimeBudgetSeconds is { } budget
+        ? Math.Max(1, (int)Math.Ceiling(budget - stopwatch.Elapsed.TotalSeconds))
+        : null;
+}

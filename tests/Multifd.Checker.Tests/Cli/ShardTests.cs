@@ -1,0 +1,84 @@
+using System.Text.Json.Nodes;
+using Multifd.Checker.Exploration;
+using Multifd.Checker.Scenarios;
+
+namespace Multifd.Checker.Tests.Cli;
+
+/// <summary>check --shard and --parallel through the command: reports, exit codes, bad input.</summary>
+public class ShardTests
+{
+    private const string Variant = "load-thread-at-setup";
+
+    private static JsonNode Report(string path) => JsonNode.Parse(File.ReadAllText(path))!;
+
+    [Fact]
+    public void TheShardHoldingTheFirstViolationReportsItAndTheOtherPasses()
+    {
+        // The default scenario without its must-reach situations: a shard of a few schedules passes cleanly.
+        using var folder = new TempFolder();
+        var scenario = folder.File("default-no-must-reach.json");
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(ModelsFolder.Find()!, "default.json")))!.AsObject();
+        json.Remove("mustReach");
+        File.WriteAllText(scenario, json.ToJsonString());
+
+        // Where the plain run (one schedule per seed block) first fails: block j, schedule j + 1.
+        var plain = Explorer.Run(CheckOptions.For(ModelsFolder.LoadScenario(scenario), Variant) with { Iterations = 400, SchedulesPerSeed = 1 });
+        var j = plain.FirstBugIteration!.Value - 1;
+        var owner = j % 2 + 1;
+        var other = 3 - owner;
+        var iterations = (j + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        var found = CliRunner.Run("check", "--scenario", scenario, "--variant", Variant, "--iterations", iterations,
+            "--schedules-per-seed", "1", "--shard", $"{owner}/2", "--out", folder.File("out"), "--report", folder.File("owner.json"));
+        var clean = CliRunner.Run("check", "--scenario", scenario, "--variant", Variant, "--iterations", iterations,
+            "--schedules-per-seed", "1", "--shard", $"{other}/2", "--out", folder.File("out"), "--report", folder.File("other.json"));
+
+        Assert.True(found.ExitCode == 2, found.ToString());
+        var report = Report(folder.File("owner.json"));
+        Assert.Equal("bug", report["verdict"]!.GetValue<string>());
+        Assert.Equal("P2", report["violations"]![0]!["property"]!.GetValue<string>());
+        Assert.Equal(j + 1, report["firstBugIteration"]!.GetValue<int>());
+        Assert.Equal(plain.FirstBugSeed, report["firstBugSeed"]!.GetValue<uint>());
+        Assert.Equal($"{owner}/2", report["spread"]!["shard"]!.GetValue<string>());
+        Assert.NotNull(report["bundle"]?.GetValue<string>());
+
+        Assert.True(clean.ExitCode == 0, clean.ToString());
+        var otherReport = Report(folder.File("other.json"));
+        Assert.Equal("pass", otherReport["verdict"]!.GetValue<string>());
+        Assert.Equal(j + 1 - report["iterations"]!.GetValue<int>(), otherReport["iterations"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public void ParallelTwoReportsTheSameCountsAsOne()
+    {
+        using var folder = new TempFolder();
+        var one = CliRunner.Run("check", "--iterations", "20", "--schedules-per-seed", "5", "--report", folder.File("one.json"));
+        var two = CliRunner.Run("check", "--iterations", "20", "--schedules-per-seed", "5", "--parallel", "2", "--report", folder.File("two.json"));
+        Assert.True(one.ExitCode == 0, one.ToString());
+        Assert.True(two.ExitCode == 0, two.ToString());
+        var a = Report(folder.File("one.json"));
+        var b = Report(folder.File("two.json"));
+        foreach (var field in new[] { "iterations", "outcomes", "situations", "decisionsPerSchedule", "peakQueued" })
+        {
+            Assert.Equal(a[field]!.ToJsonString(), b[field]!.ToJsonString());
+        }
+
+        Assert.Equal(2, b["spread"]!["parallel"]!.GetValue<int>());
+        Assert.Equal(4, b["spread"]!["seedBlocks"]!.GetValue<int>());
+    }
+
+    [Theory]
+    [InlineData("--shard", "0/2", "--shard: \"0/2\" is not K/N")]
+    [InlineData("--shard", "3/2", "--shard: \"3/2\" is not K/N")]
+    [InlineData("--shard", "half", "--shard: \"half\" is not K/N")]
+    [InlineData("--parallel", "0", "--parallel: must be between 1 and 64")]
+    [InlineData("--parallel", "65", "--parallel: must be between 1 and 64")]
+    [InlineData("--schedules-per-seed", "0", "--schedules-per-seed: must be at least 1")]
+    public void RefusesBadSpreadOptions(string option, string value, string message)
+    {
+        var run = CliRunner.Run("check", option, value);
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains(message, run.Err);
+        Assert.Empty(run.Out);
+    }
+}

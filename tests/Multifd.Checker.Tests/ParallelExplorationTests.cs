@@ -1,0 +1,82 @@
+using Multifd.Checker.Exploration;
+using Multifd.Checker.Scenarios;
+using Xunit.Abstractions;
+
+namespace Multifd.Checker.Tests;
+
+/// <summary>
+/// --parallel and --shard explore exactly the schedules of the plain run: every seed block is explored by its own engine
+/// whatever thread or process runs it, so counts, outcomes and the first violation are the same (no timing involved).
+/// </summary>
+public class ParallelExplorationTests(ITestOutputHelper output)
+{
+    private static CheckOptions Default(int iterations, int perSeed) =>
+        CheckOptions.For(ModelsFolder.LoadScenario("default")) with { Iterations = iterations, SchedulesPerSeed = perSeed };
+
+    private static void SameExploration(CheckResult expected, CheckResult actual)
+    {
+        Assert.Equal(expected.SchedulesExplored, actual.SchedulesExplored);
+        Assert.Equal(expected.Decisions, actual.Decisions);
+        Assert.Equal(expected.Outcomes.OrderBy(kv => kv.Key), actual.Outcomes.OrderBy(kv => kv.Key));
+        Assert.Equal(expected.Situations.OrderBy(kv => kv.Key), actual.Situations.OrderBy(kv => kv.Key));
+        Assert.Equal(expected.PeakQueued.OrderBy(kv => kv.Key), actual.PeakQueued.OrderBy(kv => kv.Key));
+        Assert.Equal(expected.SeedBlocks, actual.SeedBlocks);
+    }
+
+    [Fact]
+    public void TwoWorkersExploreWhatOneWorkerExplores()
+    {
+        var one = Explorer.Run(Default(40, 10));
+        var two = Explorer.Run(Default(40, 10) with { Parallel = 2 });
+        output.WriteLine($"one: {one.SchedulesExplored} in {one.ElapsedSeconds:F2}s; two: {two.SchedulesExplored} in {two.ElapsedSeconds:F2}s");
+        Assert.Null(one.Violation);
+        Assert.Equal(4, one.SeedBlocks.Count);
+        SameExploration(one, two);
+    }
+
+    [Fact]
+    public void ShardsMergedAreTheUnshardedRun()
+    {
+        var whole = Explorer.Run(Default(30, 10));
+        var shards = Enumerable.Range(1, 2).Select(k => Explorer.Run(Default(30, 10) with { Shard = new Shard(k, 2) })).ToList();
+
+        Assert.Equal([0L, 2], shards[0].SeedBlocks.Select(b => b.Index));
+        Assert.Equal([1L], shards[1].SeedBlocks.Select(b => b.Index));
+        Assert.Equal(whole.SchedulesExplored, shards.Sum(s => s.SchedulesExplored));
+        foreach (var (key, count) in whole.Outcomes)
+        {
+            Assert.Equal(count, shards.Sum(s => s.Outcomes.GetValueOrDefault(key)));
+        }
+
+        foreach (var (key, count) in whole.Situations)
+        {
+            Assert.Equal(count, shards.Sum(s => s.Situations.GetValueOrDefault(key)));
+        }
+
+        var total = shards.Sum(s => s.Decisions.Avg * s.SchedulesExplored);
+        Assert.Equal(whole.Decisions.Avg * whole.SchedulesExplored, total, precision: 6);
+    }
+
+    [Fact]
+    public void TwoWorkersReportTheViolationOneWorkerFinds()
+    {
+        // One schedule per seed block: the first violation is in some block j, found by whichever worker ran it.
+        var options = CheckOptions.For(ModelsFolder.LoadScenario("default"), "load-thread-at-setup") with
+        {
+            Iterations = 400,
+            SchedulesPerSeed = 1,
+        };
+        var one = Explorer.Run(options);
+        var two = Explorer.Run(options with { Parallel = 2 });
+        output.WriteLine($"one: {one.Violation?.Property} at {one.FirstBugIteration} (seed {one.FirstBugSeed}); " +
+                         $"two: {two.Violation?.Property} at {two.FirstBugIteration} (seed {two.FirstBugSeed}), {two.SchedulesExplored} schedules");
+        Assert.Equal("P2", one.Violation?.Property);
+        Assert.Equal(one.Violation, two.Violation);
+        Assert.Equal(one.FirstBugIteration, two.FirstBugIteration);
+        Assert.Equal(one.FirstBugSeed, two.FirstBugSeed);
+        Assert.Equal(one.Trace, two.Trace);
+        Assert.Equal(SeedPlan.BlockSeed(options.Seed, one.FirstBugIteration!.Value - 1), one.FirstBugSeed);
+        // Every block below the failing one ran to its end; later ones may have run too (and are counted).
+        Assert.InRange(two.SchedulesExplored, one.SchedulesExplored, options.Iterations);
+    }
+}
