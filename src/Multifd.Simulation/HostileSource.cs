@@ -53,7 +53,12 @@ public sealed class HostileSource(
         }
     }
 
-    public QemuThread Start() => QemuThread.Create("hostile", _ => Run());
+    public QemuThread Start() => QemuThread.Create("hostile", _ =>
+    {
+        observer.On(new Observation(Side.Source, "hostile", new ThreadStarted("hostile")));
+        Run();
+        observer.On(new Observation(Side.Source, "hostile", new ThreadEnded("hostile", Aborted: false)));
+    });
 
     private void Run()
     {

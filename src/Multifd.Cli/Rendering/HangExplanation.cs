@@ -10,7 +10,7 @@ namespace Multifd.Cli.Rendering;
 public static class HangExplanation
 {
     /// <summary>The engine's trace of a thread beginning to block (qemu_cond_wait, qemu_sem_wait).</summary>
-    private static readonly HashSet<string> WaitEvents = [nameof(CondWait), nameof(SemWait)];
+    private static readonly HashSet<string> WaitEvents = [nameof(CondWait), nameof(SemWait), nameof(ThreadJoin)];
 
     public static string Explain(IReadOnlyList<EventRecord> events)
     {
@@ -79,6 +79,7 @@ public static class HangExplanation
                 $"{thread} waits in qemu_loadvm_thread_pool_wait (after {last.Text}, step {last.Step})",
             _ => $"{thread} blocked after {last.Text} (step {last.Step})",
         };
-        return lockAfter is null ? text : $"{text}, then took {lockAfter.Args}";
+        // The lock event is traced as the thread asks for the mutex: at a hang, its last one is the lock it waits for.
+        return lockAfter is null ? text : $"{text}, then waits for {lockAfter.Args}";
     }
 }

@@ -58,6 +58,13 @@ public sealed class QemuProcess
     /// <summary>A mutex of this process whose acquisitions are traced (for lock-discipline checks).</summary>
     public QemuMutex NewMutex(string name, string? device = null) => new(name, OnLocked, device);
 
+    /// <summary>qemu_thread_join, traced (the caller blocks until <paramref name="thread"/> ends).</summary>
+    public void Join(QemuThread thread)
+    {
+        Trace(new ThreadJoin(thread.Name));
+        thread.Join();
+    }
+
     /// <summary>A cond of this process on <paramref name="mutex"/>.</summary>
     public QemuCond NewCond(string name, QemuMutex mutex) =>
         new(name, mutex, spuriousWakeup, c => Trace(new CondWait(c.Name, c.Mutex.Device)));

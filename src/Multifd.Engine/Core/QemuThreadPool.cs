@@ -55,7 +55,7 @@ public sealed class QemuThreadPool
         Wait();
         foreach (var thread in threads)
         {
-            thread.Join();
+            qemu.Join(thread);
         }
 
         threads.Clear();

@@ -198,7 +198,10 @@ public sealed class MultifdRecv
         TerminateThreads(null);
         foreach (var p in channels)
         {
-            p.Thread?.Join();
+            if (p.Thread is { } thread)
+            {
+                qemu.Join(thread);
+            }
         }
 
         qemu.Trace(new RecvThreadsJoined());

@@ -437,3 +437,10 @@ public sealed record SemWait(string Semaphore) : MigrationEvent
     public override string TraceName => "qemu_sem_wait";
     public override string Args => Semaphore;
 }
+
+/// <summary>A thread joins another (qemu_thread_join); it blocks until that thread ends.</summary>
+public sealed record ThreadJoin(string Thread) : MigrationEvent
+{
+    public override string TraceName => "qemu_thread_join";
+    public override string Args => Thread;
+}

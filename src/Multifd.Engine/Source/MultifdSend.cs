@@ -243,7 +243,10 @@ public sealed class MultifdSend
 
         foreach (var p in channels)
         {
-            p.Thread?.Join();
+            if (p.Thread is { } thread)
+            {
+                qemu.Join(thread);
+            }
         }
 
         foreach (var p in channels)
