@@ -32,4 +32,6 @@ public enum ProtocolVariant
     ZeroCopyDeviceState,
     /// <summary>The destination ignores a migration error set by a recv thread after loadvm (before e0ad300fe1).</summary>
     NoErrorCheckAfterLoadvm,
+    /// <summary>vfio_load_state_config_load_ready without its load_bufs_iter_done check: a second DEV_CONFIG_LOAD_READY is accepted (mutation).</summary>
+    NoDuplicateLoadReadyCheck,
 }

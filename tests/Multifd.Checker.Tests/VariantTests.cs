@@ -14,6 +14,7 @@ public class VariantTests(ITestOutputHelper output)
     [InlineData("arm64-after-iter", "no-config-interlock", "P5b", "before DEV_CONFIG_LOAD_READY")]
     [InlineData("zero-copy-send", "zero-copy-device-state", "P11", "dev0: device-state packet idx 0 written on channel")]
     [InlineData("default", "load-thread-at-setup", "P2", "dev0: main wrote main-channel device data")]
+    [InlineData("variant-no-duplicate-load-ready-check", "no-duplicate-load-ready-check", "P5", "dev0: DEV_CONFIG_LOAD_READY number 2 was accepted")]
     public void VariantIsCaughtByItsProperty(string scenarioName, string variant, string property, string message)
     {
         var scenario = ModelsFolder.LoadScenario(scenarioName);

@@ -48,6 +48,9 @@ public static class Variants
         new(ProtocolVariant.NoErrorCheckAfterLoadvm, "no-error-check-after-loadvm",
             "the destination ignores an error a recv thread recorded while loading",
             "before e0ad300fe1 (10.0)"),
+        new(ProtocolVariant.NoDuplicateLoadReadyCheck, "no-duplicate-load-ready-check",
+            "vfio_load_state_config_load_ready accepts a second DEV_CONFIG_LOAD_READY (no load_bufs_iter_done check)",
+            "mutation of the 10.1 interlock (6380b0a02f), whose check makes a duplicate fail the load"),
     ];
 
     public static string NameOf(ProtocolVariant variant) => All.First(v => v.Variant == variant).Name;

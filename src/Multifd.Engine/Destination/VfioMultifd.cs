@@ -382,7 +382,7 @@ public sealed class VfioMultifd
         qemu.Bql.Unlock();
         using (LoadBufsMutex.Locked())
         {
-            if (loadBufsIterDone)
+            if (loadBufsIterDone && qemu.Variant != ProtocolVariant.NoDuplicateLoadReadyCheck)
             {
                 // Can't print the error here: outside the BQL.
                 duplicate = true;
