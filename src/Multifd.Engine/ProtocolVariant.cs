@@ -34,4 +34,8 @@ public enum ProtocolVariant
     NoErrorCheckAfterLoadvm,
     /// <summary>vfio_load_state_config_load_ready without its load_bufs_iter_done check: a second DEV_CONFIG_LOAD_READY is accepted (mutation).</summary>
     NoDuplicateLoadReadyCheck,
+    /// <summary>vfio_save_state without its multifd return: the config also goes on the main channel as DEV_CONFIG_STATE (mutation).</summary>
+    ConfigAlsoOnMainChannel,
+    /// <summary>vfio_load_state_buffer_insert without its "already filled" check: a duplicate packet overwrites its buffer (mutation).</summary>
+    NoAlreadyFilledCheck,
 }

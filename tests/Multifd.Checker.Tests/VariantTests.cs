@@ -15,6 +15,8 @@ public class VariantTests(ITestOutputHelper output)
     [InlineData("zero-copy-send", "zero-copy-device-state", "P11", "dev0: device-state packet idx 0 written on channel")]
     [InlineData("default", "load-thread-at-setup", "P2", "dev0: main wrote main-channel device data")]
     [InlineData("variant-no-duplicate-load-ready-check", "no-duplicate-load-ready-check", "P5", "dev0: DEV_CONFIG_LOAD_READY number 2 was accepted")]
+    [InlineData("variant-config-also-on-main-channel", "config-also-on-main-channel", "P9", "dev0: source sent DEV_CONFIG_STATE on the main channel in multifd mode")]
+    [InlineData("variant-no-already-filled-check", "no-already-filled-check", "P4", "dev0: idx 0 inserted a second time")]
     public void VariantIsCaughtByItsProperty(string scenarioName, string variant, string property, string message)
     {
         var scenario = ModelsFolder.LoadScenario(scenarioName);

@@ -51,6 +51,12 @@ public static class Variants
         new(ProtocolVariant.NoDuplicateLoadReadyCheck, "no-duplicate-load-ready-check",
             "vfio_load_state_config_load_ready accepts a second DEV_CONFIG_LOAD_READY (no load_bufs_iter_done check)",
             "mutation of the 10.1 interlock (6380b0a02f), whose check makes a duplicate fail the load"),
+        new(ProtocolVariant.ConfigAlsoOnMainChannel, "config-also-on-main-channel",
+            "vfio_save_state in multifd mode sends its marker and then the config on the main channel too (no early return)",
+            "mutation of vfio_save_state's multifd branch (the config travels only as the idx N multifd packet)"),
+        new(ProtocolVariant.NoAlreadyFilledCheck, "no-already-filled-check",
+            "vfio_load_state_buffer_insert stores a packet for an idx that is already filled (no \"already filled\" rejection)",
+            "mutation of vfio_load_state_buffer_insert (its is_present check)"),
     ];
 
     public static string NameOf(ProtocolVariant variant) => All.First(v => v.Variant == variant).Name;

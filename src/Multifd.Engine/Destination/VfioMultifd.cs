@@ -127,7 +127,7 @@ public sealed class VfioMultifd
         }
 
         var lb = loadBufs.At(idx);
-        if (lb.IsPresent)
+        if (lb.IsPresent && qemu.Variant != ProtocolVariant.NoAlreadyFilledCheck)
         {
             return new($"{Name}: state buffer {idx} already filled", ErrorKind.Rejected);
         }

@@ -136,7 +136,10 @@ public sealed class VfioSave(QemuProcess qemu, MigrationParameters parameters, V
             var marker = ConfigAfterIter ? VfioMarkers.DevConfigLoadReady : VfioMarkers.EndOfState;
             f.PutBe64(marker);
             qemu.Trace(new MainMarkerSent(Name, marker, 0));
-            return;
+            if (qemu.Variant != ProtocolVariant.ConfigAlsoOnMainChannel)
+            {
+                return;
+            }
         }
 
         VfioConfig.SaveDeviceConfigState(f, device);
