@@ -45,6 +45,9 @@ public sealed record CheckOptions
     /// <summary>A trace to replay instead of searching.</summary>
     public string? ReplayTrace { get; init; }
 
+    /// <summary>Enumerate the schedules (depth-first, see <see cref="ScheduleTree"/>) instead of sampling them; null: sample.</summary>
+    public ExhaustiveOptions? Exhaustive { get; init; }
+
     public static CheckOptions For(Scenario scenario, string? variant = null) => new()
     {
         Scenario = scenario,
@@ -56,3 +59,10 @@ public sealed record CheckOptions
         LivenessTemperatureThreshold = (uint)Math.Max(1000, scenario.Exploration.MaxSteps / 2),
     };
 }
+
+/// <summary>The bounds of an exhaustive search.</summary>
+/// <param name="PreemptionBound">At most this many preemptions per schedule; null: no preemption bound.</param>
+/// <param name="MaxSchedules">Stop (without a proof) after this many schedules; null: no limit.</param>
+/// <param name="DelayBound">At most this many delays per schedule; null: no delay bound.</param>
+/// <param name="EstimateProbes">Run no search: estimate the bounded search's schedule count from this many random probes.</param>
+public sealed record ExhaustiveOptions(int? PreemptionBound, long? MaxSchedules, int? DelayBound = null, int? EstimateProbes = null);

@@ -57,6 +57,9 @@ public sealed record CheckResult
     /// <summary>An error of the checker itself (not a protocol bug).</summary>
     public string? InternalError { get; init; }
 
+    /// <summary>For an exhaustive search: how far it got and what it proves; null for sampling.</summary>
+    public ExhaustiveSummary? Exhaustive { get; init; }
+
     public bool FoundBug => Violation is not null;
 
     public Scenario Scenario => Options.Scenario;

@@ -28,6 +28,11 @@ public static partial class Explorer
             return BlockMerge.Merge(options, [RunBlock(options, replay, null, null)], 0);
         }
 
+        if (options.Exhaustive is not null)
+        {
+            return RunExhaustive(options, progress);
+        }
+
         return new ParallelExploration(options, progress).Run();
     }
 

@@ -55,9 +55,35 @@ public static class CheckCommand
             HelpName = "N",
         };
 
+        var exhaustive = new Option<bool>("--exhaustive")
+        {
+            Description = "Enumerate every schedule (depth-first) instead of sampling; a complete search is a proof for the scenario (docs/exhaustive.md)",
+        };
+        var preemptionBound = new Option<int?>("--preemption-bound")
+        {
+            Description = "With --exhaustive: only the schedules with at most K preemptions; default: all schedules",
+            HelpName = "K",
+        };
+        var delayBound = new Option<int?>("--delay-bound")
+        {
+            Description = "With --exhaustive: only the schedules with at most D delays (skips of a round-robin scheduler's choice); default: no delay bound",
+            HelpName = "D",
+        };
+        var estimate = new Option<int?>("--estimate")
+        {
+            Description = "With --exhaustive: run no search; estimate how many schedules it would run from N random probes (Knuth's estimator)",
+            HelpName = "N",
+        };
+        var maxSchedules = new Option<long?>("--max-schedules")
+        {
+            Description = "With --exhaustive: stop after M schedules (the result is then not a proof); default: no limit",
+            HelpName = "M",
+        };
+
         var command = new Command("check", "Explore scenarios' schedules and check every property")
         {
             scenarios, variant, iterations, timeBudget, strategy, seed, maxSteps, report, junit, output, parallel, shard, perSeed,
+            exhaustive, preemptionBound, delayBound, maxSchedules, estimate,
         };
         command.SetAction(parse => Execute(context, new Request(
             parse.GetValue(scenarios) ?? [],
@@ -72,7 +98,12 @@ public static class CheckCommand
             parse.GetValue(output),
             parse.GetValue(parallel),
             parse.GetValue(shard),
-            parse.GetValue(perSeed))));
+            parse.GetValue(perSeed),
+            parse.GetValue(exhaustive),
+            parse.GetValue(preemptionBound),
+            parse.GetValue(maxSchedules),
+            parse.GetValue(delayBound),
+            parse.GetValue(estimate))));
         return command;
     }
 
@@ -89,7 +120,12 @@ public static class CheckCommand
         string? OutDirectory,
         int? Parallel = null,
         string? Shard = null,
-        int? SchedulesPerSeed = null);
+        int? SchedulesPerSeed = null,
+        bool Exhaustive = false,
+        int? PreemptionBound = null,
+        long? MaxSchedules = null,
+        int? DelayBound = null,
+        int? Estimate = null);
 
     private static int Execute(CliContext context, Request request)
     {
@@ -121,6 +157,11 @@ public static class CheckCommand
         {
             context.Out.WriteLine($"inconclusive: {r.Scenario} passed {r.Iterations} schedules but never reached "
                 + $"{string.Join(", ", r.MissedSituations)} (raise --iterations or --time-budget)");
+        }
+
+        foreach (var r in reports.Where(r => r.Exhaustive is not null))
+        {
+            context.Out.WriteLine($"exhaustive: {r.Exhaustive!.Claim}");
         }
 
         foreach (var r in reports.Where(r => r.Bundle is not null))
@@ -157,6 +198,7 @@ public static class CheckCommand
                 ?? throw new UsageException($"--shard: \"{shardText}\" is not K/N with 1 <= K <= N (e.g. 1/4)");
         }
 
+        var exhaustive = PlanExhaustive(request);
         CheckWritable(request.ReportPath, "--report");
         CheckWritable(request.JUnitPath, "--junit");
         if (request.OutDirectory is { } outDir && File.Exists(outDir))
@@ -181,18 +223,64 @@ public static class CheckCommand
                 Parallel = request.Parallel ?? 1,
                 Shard = shard,
                 SchedulesPerSeed = request.SchedulesPerSeed ?? CheckOptions.DefaultSchedulesPerSeed,
+                Exhaustive = exhaustive,
             };
+            if (exhaustive is not null)
+            {
+                options = options with { Iterations = UnboundedIterations };
+            }
+
             plan.Add((options, ScenarioPath(name)));
         }
 
         return plan;
     }
 
+    /// <summary>The exhaustive search's bounds, or null for sampling; options that only apply to sampling are refused with it.</summary>
+    private static ExhaustiveOptions? PlanExhaustive(Request request)
+    {
+        if (!request.Exhaustive)
+        {
+            Require(request.PreemptionBound is null, "--preemption-bound: only with --exhaustive");
+            Require(request.MaxSchedules is null, "--max-schedules: only with --exhaustive");
+            Require(request.DelayBound is null, "--delay-bound: only with --exhaustive");
+            Require(request.Estimate is null, "--estimate: only with --exhaustive");
+            return null;
+        }
+
+        Require(request.PreemptionBound is null or >= 0, $"--preemption-bound: must not be negative (got {request.PreemptionBound})");
+        Require(request.DelayBound is null or >= 0, $"--delay-bound: must not be negative (got {request.DelayBound})");
+        Require(request.Estimate is null or >= 1, $"--estimate: must be at least 1 (got {request.Estimate})");
+        Require(request.Estimate is null || request.MaxSchedules is null, "--max-schedules: does not apply to --estimate, which runs N probes");
+        Require(request.MaxSchedules is null or >= 1, $"--max-schedules: must be at least 1 (got {request.MaxSchedules})");
+        var sampling = new (bool Given, string Option)[]
+        {
+            (request.Iterations is not null, "--iterations"), (request.Strategy is not null, "--strategy"),
+            (request.Seed is not null && request.Estimate is null, "--seed"),
+            (request.Parallel is not null, "--parallel"), (request.Shard is not null, "--shard"), (request.SchedulesPerSeed is not null, "--schedules-per-seed"),
+        };
+        foreach (var (given, option) in sampling)
+        {
+            Require(!given, $"{option}: does not apply to --exhaustive, which enumerates the schedules (bound them with --preemption-bound, --max-schedules, --time-budget)");
+        }
+
+        return new ExhaustiveOptions(request.PreemptionBound, request.MaxSchedules, request.DelayBound, request.Estimate);
+    }
+
     private static ScenarioReport CheckOne(CliContext context, IAnsiConsole console, CheckOptions options, string file, string outDirectory)
     {
         var variant = Variants.NameOf(options.Variant);
         var bounds = options.Iterations >= UnboundedIterations ? "no schedule limit" : $"{options.Iterations} schedules";
-        context.Out.WriteLine($"check {options.Scenario.Name}: variant {variant}, strategy {options.Strategy}, seed {options.Seed}, {bounds}"
+        if (options.Exhaustive is { } search)
+        {
+            var bound = ExhaustiveSummary.BoundText(search.PreemptionBound, search.DelayBound).Trim();
+            bounds = (bound.Length > 0 ? bound : "every schedule") + ", "
+                + (search.EstimateProbes is { } n ? $"estimate from {n} random probes (seed {options.Seed})"
+                    : search.MaxSchedules is { } m ? $"at most {m} schedules" : "no schedule limit");
+        }
+
+        var how = options.Exhaustive is not null ? "exhaustive" : $"strategy {options.Strategy}, seed {options.Seed}";
+        context.Out.WriteLine($"check {options.Scenario.Name}: variant {variant}, {how}, {bounds}"
             + (options.TimeBudgetSeconds is { } b ? $", time budget {b} s" : "") + $", max {options.MaxSteps} steps"
             + (options.Parallel > 1 ? $", {options.Parallel} in parallel" : "")
             + (options.Shard.IsWhole ? "" : $", shard {options.Shard} of the seed blocks"));
@@ -219,7 +307,11 @@ public static class CheckCommand
         var report = ReportBuilder.For(result, scenarioFile is null ? null : TraceBundle.DisplayPath(scenarioFile), TraceBundle.DisplayPath(bundle));
         var violation = report.Violations[0];
         var events = EventLog.From(violation.Property, violation.Name, violation.Message, result.Timeline!);
-        var title = $"{options.Scenario.Name}, variant {variant}, strategy {options.Strategy}, seed {options.Seed}, "
+        var how = result.Exhaustive is { } search
+            ? "exhaustive" + ExhaustiveSummary.BoundText(search.PreemptionBound, search.DelayBound)
+                + $" ({search.ViolationPreemptions} preemptions and {search.ViolationDelays} delays in this schedule)"
+            : $"strategy {options.Strategy}, seed {options.Seed}";
+        var title = $"{options.Scenario.Name}, variant {variant}, {how}, "
             + $"schedule {result.FirstBugIteration}: {violation.Property} {violation.Name}";
         var devices = options.Scenario.Devices.Select(d => d.Name).ToList();
         TraceBundle.Write(bundle, new BundleContents(

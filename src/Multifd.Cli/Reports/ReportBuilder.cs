@@ -45,7 +45,7 @@ public static class ReportBuilder
             Scenario = options.Scenario.Name,
             ScenarioFile = scenarioFile,
             Variant = Variants.NameOf(options.Variant),
-            Strategy = options.ReplayTrace is null ? options.Strategy : "replay",
+            Strategy = options.ReplayTrace is not null ? "replay" : result.Exhaustive is not null ? "exhaustive" : options.Strategy,
             Seed = options.Seed,
             Iterations = result.SchedulesExplored,
             ElapsedSeconds = Math.Round(result.ElapsedSeconds, 3),
@@ -67,6 +67,13 @@ public static class ReportBuilder
             InternalError = result.InternalError,
             Bounds = new BoundsReport(options.Iterations >= Commands.CheckCommand.UnboundedIterations ? null : options.Iterations,
                 options.TimeBudgetSeconds, options.MaxSteps, options.LivenessTemperatureThreshold),
+            Exhaustive = result.Exhaustive is { } e
+                ? new ExhaustiveReport(e.Complete, e.Schedules, e.PreemptionBound, e.DelayBound, e.MaxSchedules, e.End,
+                    new PrunedReport(e.BeyondPreemptionBound, e.CutByStepBound), e.MaxPreemptions, e.MaxDelays, e.ViolationPreemptions,
+                    e.ViolationDelays, "none",
+                    e.EstimatedSchedules is { } est ? new EstimateReport(Math.Round(est), Math.Round(e.EstimateStandardError ?? 0, 3), e.Schedules) : null,
+                    e.Claim)
+                : null,
         };
     }
 

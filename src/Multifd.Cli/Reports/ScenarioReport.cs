@@ -25,6 +25,32 @@ public sealed record BoundsReport(int? Iterations, int? TimeBudgetSeconds, int M
 /// <param name="SeedBlocks">Seed blocks explored (whole or in part).</param>
 public sealed record SpreadReport(int Parallel, string? Shard, int SchedulesPerSeed, int SeedBlocks);
 
+/// <summary>An exhaustive search's result (see Multifd.Checker.Exploration.ExhaustiveSummary for each field).</summary>
+/// <param name="Complete">True only for a proof: every schedule within the bound ran, none was cut, none violated anything.</param>
+/// <param name="Pruned">What the search did not run: alternatives beyond the preemption bound, schedules cut by the step bound.</param>
+/// <param name="Estimate">Only for --estimate: Knuth's estimate of the schedules and its relative standard error.</param>
+public sealed record ExhaustiveReport(
+    bool Complete,
+    long Schedules,
+    int? PreemptionBound,
+    int? DelayBound,
+    long? MaxSchedules,
+    string End,
+    PrunedReport Pruned,
+    int MaxPreemptions,
+    int MaxDelays,
+    int? ViolationPreemptions,
+    int? ViolationDelays,
+    string Reduction,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] EstimateReport? Estimate,
+    string Claim);
+
+public sealed record EstimateReport(double Schedules, double RelativeStandardError, long Probes);
+
+/// <param name="BeyondPreemptionBound">Alternatives not taken because they would exceed the preemption bound.</param>
+/// <param name="CutByStepBound">Schedules stopped by the step bound (any makes the result not a proof).</param>
+public sealed record PrunedReport(long BeyondPreemptionBound, long CutByStepBound);
+
 public sealed record ToolsReport(string Multifd, string Coyote, string Dotnet);
 
 /// <summary>
@@ -90,6 +116,10 @@ public sealed record ScenarioReport
     public string? InternalError { get; init; }
 
     public required BoundsReport Bounds { get; init; }
+
+    /// <summary>For `check --exhaustive`: what the search ran and what it proves (docs/exhaustive.md); absent when sampling.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ExhaustiveReport? Exhaustive { get; init; }
 
     public static readonly JsonSerializerOptions Json = new()
     {

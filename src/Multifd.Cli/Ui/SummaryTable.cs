@@ -22,8 +22,20 @@ public static class SummaryTable
         var spread = r.Spread is { } s && (s.Parallel > 1 || s.Shard is not null)
             ? $", {s.SeedBlocks} seed blocks" + (s.Parallel > 1 ? $", {s.Parallel} in parallel" : "") + (s.Shard is { } k ? $", shard {k}" : "")
             : "";
-        Row(table, "schedules", $"{r.Iterations} of {asked} ({r.Strategy}, seed {r.Seed}, max {r.Bounds.MaxSteps} steps{budget}{spread}), "
-            + Invariant($"{r.SchedulesPerSecond:F1}/s"));
+        if (r.Exhaustive is { } e)
+        {
+            var bound = Multifd.Checker.Exploration.ExhaustiveSummary.BoundText(e.PreemptionBound, e.DelayBound).Trim();
+            var limit = e.MaxSchedules is { } m ? $", limit {m}" : "";
+            var mode = e.Estimate is not null ? "random probes estimating the exhaustive search" : "exhaustive";
+            Row(table, "schedules", $"{r.Iterations} ({mode}{(bound.Length > 0 ? ", " + bound : ", unbounded")}{limit}, max {r.Bounds.MaxSteps} steps{budget}), "
+                + Invariant($"{r.SchedulesPerSecond:F1}/s"));
+            Row(table, "exhaustive", (e.Complete ? "PROOF: " : "") + e.Claim);
+        }
+        else
+        {
+            Row(table, "schedules", $"{r.Iterations} of {asked} ({r.Strategy}, seed {r.Seed}, max {r.Bounds.MaxSteps} steps{budget}{spread}), "
+                + Invariant($"{r.SchedulesPerSecond:F1}/s"));
+        }
         if (r.DecisionsPerSchedule is { } d)
         {
             Row(table, "decisions/schedule", Invariant($"min {d.Min}, avg {d.Avg:F1}, max {d.Max}"));
