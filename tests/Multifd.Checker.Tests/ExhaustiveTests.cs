@@ -61,7 +61,7 @@ public class ExhaustiveTests
         Assert.Equal(1, preempt1.MaxPreemptions);
         // Without preemptions a thread runs until it blocks or ends: the main thread ('a') goes on after starting 'b' and
         // hands over only when it waits in Join, so 'b' runs all its sections after 'a'.
-        Assert.Equal(["aabb+", "aabb-"], nonPreemptive.Outcomes.Order());
+        Assert.Equal(["aabb+", "aabb-"], nonPreemptive.Outcomes.Order(StringComparer.Ordinal));
         Assert.Subset(all.Outcomes.ToHashSet(), onePreemption.Outcomes.ToHashSet());
         Assert.Equal(CalibrationOutcomes, all.Outcomes.Count);
     }

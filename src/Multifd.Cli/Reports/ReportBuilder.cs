@@ -70,11 +70,17 @@ public static class ReportBuilder
             Exhaustive = result.Exhaustive is { } e
                 ? new ExhaustiveReport(e.Complete, e.Schedules, e.PreemptionBound, e.DelayBound, e.MaxSchedules, e.End,
                     new PrunedReport(e.BeyondPreemptionBound, e.CutByStepBound), e.MaxPreemptions, e.MaxDelays, e.ViolationPreemptions,
-                    e.ViolationDelays, "none",
+                    e.ViolationDelays, Choices(e), "none",
                     e.EstimatedSchedules is { } est ? new EstimateReport(Math.Round(est), Math.Round(e.EstimateStandardError ?? 0, 3), e.Schedules) : null,
                     e.Claim)
                 : null,
         };
+    }
+
+    private static ChoicesReport Choices(ExhaustiveSummary e)
+    {
+        double PerSchedule(long n) => e.Schedules > 0 ? Math.Round((double)n / e.Schedules, 1) : 0;
+        return new ChoicesReport(PerSchedule(e.Branchings), PerSchedule(e.PreemptionPoints), PerSchedule(e.Branchings - e.PreemptionPoints));
     }
 
     /// <summary>The fields of several scenario checks together (one scenario: its own fields).</summary>

@@ -41,9 +41,15 @@ public sealed record ExhaustiveReport(
     int MaxDelays,
     int? ViolationPreemptions,
     int? ViolationDelays,
+    ChoicesReport ChoicesPerSchedule,
     string Reduction,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] EstimateReport? Estimate,
     string Claim);
+
+/// <summary>Per schedule, on average: scheduling decisions with more than one enabled operation, split into those where
+/// the current operation could go on (a switch is a preemption) and those where it blocked, ended or yielded (a free
+/// choice, unbounded by --preemption-bound).</summary>
+public sealed record ChoicesReport(double Branching, double PreemptionPoints, double FreeChoices);
 
 public sealed record EstimateReport(double Schedules, double RelativeStandardError, long Probes);
 

@@ -18,6 +18,7 @@ namespace Multifd.Checker.Exploration;
 /// <param name="MaxPreemptions">The most preemptions an explored schedule made.</param>
 /// <param name="ViolationPreemptions">The violating schedule's preemptions, or null.</param>
 /// <param name="Branchings">Scheduling decisions with more than one enabled operation, over all schedules.</param>
+/// <param name="PreemptionPoints">Of those, the ones where the current operation was still enabled (a switch is a preemption).</param>
 /// <param name="EstimatedSchedules">Estimate mode: Knuth's estimate of the bounded search's schedules (mean over the probes).</param>
 /// <param name="EstimateStandardError">Estimate mode: the standard error of that mean, relative to it.</param>
 /// <param name="Claim">The result in one sentence: the proof, or why it is not one.</param>
@@ -35,6 +36,7 @@ public sealed record ExhaustiveSummary(
     int? ViolationPreemptions,
     int? ViolationDelays,
     long Branchings,
+    long PreemptionPoints,
     double? EstimatedSchedules,
     double? EstimateStandardError,
     string Claim)
@@ -241,6 +243,7 @@ public static partial class Explorer
             ViolationPreemptions: violation is null ? null : tree.Preemptions,
             ViolationDelays: violation is null ? null : tree.Delays,
             Branchings: tree.Branchings,
+            PreemptionPoints: tree.PreemptionPoints,
             EstimatedSchedules: estimate,
             EstimateStandardError: error,
             Claim: claim);

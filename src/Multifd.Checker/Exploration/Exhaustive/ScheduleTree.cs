@@ -118,6 +118,9 @@ public sealed class ScheduleTree : IScheduleChooser
     /// <summary>Scheduling decisions with more than one enabled operation, summed over all schedules.</summary>
     public long Branchings { get; private set; }
 
+    /// <summary>Of those, the ones where the current operation could go on: switching there is a preemption.</summary>
+    public long PreemptionPoints { get; private set; }
+
     /// <summary>The search ran every schedule within its bound, and nothing makes that run less than a proof.</summary>
     public bool Exhausted => End == SearchEnd.Exhausted;
 
@@ -231,6 +234,7 @@ public sealed class ScheduleTree : IScheduleChooser
         }
 
         Branchings += count > 1 ? 1 : 0;
+        PreemptionPoints += count > 1 && currentEnabled && !isYielding ? 1 : 0;
         position++;
         Decisions++;
         Preemptions += node.PreemptionCost(node.Chosen);
