@@ -212,7 +212,7 @@ public static partial class Explorer
         }
         else if (complete)
         {
-            claim = $"all {count} schedules{bound} of {scope}: no violation";
+            claim = $"all {count} {(tree.Schedules == 1 ? "schedule" : "schedules")}{bound} of {scope}: no violation";
         }
         else
         {
