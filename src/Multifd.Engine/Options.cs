@@ -31,13 +31,21 @@ public static class PlatformFacts
 /// <summary>The vfio-pci migration properties of one device on one side.</summary>
 /// <param name="MultifdTransfer">x-migration-multifd-transfer.</param>
 /// <param name="LoadConfigAfterIter">x-migration-load-config-after-iter (10.1).</param>
-/// <param name="MaxQueuedBuffers">x-migration-max-queued-buffers: the count limit of the v2..v6 series (never merged).</param>
-/// <param name="MaxQueuedBuffersSizeBytes">x-migration-max-queued-buffers-size (10.1).</param>
+/// <param name="MaxQueuedBuffers">
+/// x-migration-max-queued-buffers: the count limit proposed in the reviewed series (v2..v6, dc15bcb035), not merged.
+/// Null (the default): the knob does not exist and nothing counts buffers, as in QEMU as merged; a value turns the
+/// series' counter and its "would exceed the max of M" check on.
+/// </param>
+/// <param name="MaxQueuedBuffersSizeBytes">x-migration-max-queued-buffers-size (10.1; default UINT64_MAX).</param>
 public sealed record VfioDeviceProperties(
     OnOffAuto MultifdTransfer = OnOffAuto.Auto,
     OnOffAuto LoadConfigAfterIter = OnOffAuto.Auto,
-    ulong MaxQueuedBuffers = ulong.MaxValue,
-    ulong MaxQueuedBuffersSizeBytes = ulong.MaxValue);
+    ulong? MaxQueuedBuffers = null,
+    ulong MaxQueuedBuffersSizeBytes = ulong.MaxValue)
+{
+    /// <summary>The label every report gives the count limit wherever it is on.</summary>
+    public const string CountLimitLabel = "proposed in the reviewed series (v2..v6, dc15bcb035), not merged";
+}
 
 /// <summary>Migration capabilities and parameters of one side (the migration object).</summary>
 /// <param name="Multifd">The multifd capability.</param>

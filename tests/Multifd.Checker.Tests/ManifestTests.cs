@@ -80,6 +80,22 @@ public class ManifestTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void TheUnmergedCountLimitIsLabelledWhereverAScenarioTurnsItOn()
+    {
+        const string label = "proposed in the reviewed series (v2..v6, dc15bcb035), not merged";
+        var users = Directory.GetFiles(Models, "*.json").Select(Path.GetFileNameWithoutExtension).OfType<string>()
+            .Where(n => n != "manifest")
+            .Select(ModelsFolder.LoadScenario)
+            .Where(s => UnmergedKnobs.Of(s).Count > 0)
+            .ToList();
+        Assert.Equal(["tight-count-limit"], users.Select(s => s.Name));
+        Assert.All(users, s => Assert.Contains(label, s.Description));
+        var entries = Manifest.Load(Models).Scenarios.Where(e => users.Any(s => s.Name == e.Scenario)).ToList();
+        Assert.NotEmpty(entries);
+        Assert.All(entries, e => Assert.Contains(label, e.Note ?? ""));
+    }
+
+    [Fact]
     public void EveryScenarioInModelsHasAnEntry()
     {
         var listed = Manifest.Load(Models).Scenarios.Select(e => e.Scenario).ToHashSet();

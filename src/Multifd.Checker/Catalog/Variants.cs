@@ -34,7 +34,8 @@ public static class Variants
             "QEMU 10.0 on ARM64: the config is loaded without waiting for DEV_CONFIG_LOAD_READY",
             "10.0; 6380b0a02f added the interlock in 10.1"),
         new(ProtocolVariant.QueuedCountDrift, "queued-count-drift",
-            "the queued-buffers count drops when a buffer's write starts instead of after it",
+            "the queued-buffers count drops when a buffer's write starts instead of after it (needs the count limit "
+            + "x-migration-max-queued-buffers on: " + VfioDeviceProperties.CountLimitLabel + ")",
             "mutation of the count limit (v2..v6 series, dc15bcb035)"),
         new(ProtocolVariant.LockOrderInversion, "lock-order-inversion",
             "vfio_multifd_switchover_start takes load_bufs_mutex without dropping the BQL",

@@ -118,7 +118,7 @@ public sealed class SimulatedWorld : IMigrationObserver
         new VfioDeviceProperties(
             p.MultifdTransfer,
             p.LoadConfigAfterIter,
-            p.MaxQueuedBuffers ?? ulong.MaxValue,
+            p.MaxQueuedBuffers,
             p.MaxQueuedBuffersSizeBytes ?? ulong.MaxValue));
 
     /// <summary>Per enabled fault, the number of points where it may fire (estimated from the scenario).</summary>

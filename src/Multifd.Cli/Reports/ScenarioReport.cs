@@ -81,6 +81,12 @@ public sealed record ScenarioReport
 
     public IReadOnlyList<string> MustReach { get; init; } = [];
 
+    /// <summary>
+    /// Knobs the scenario turns on that QEMU as merged does not have (the count limit x-migration-max-queued-buffers,
+    /// proposed in the reviewed series, v2..v6, dc15bcb035, not merged), one line each; empty for QEMU's knob set.
+    /// </summary>
+    public IReadOnlyList<string> UnmergedKnobs { get; init; } = [];
+
     /// <summary>Must-reach situations no schedule reached: a pass with any of these is inconclusive (exit 1).</summary>
     public IReadOnlyList<string> MissedSituations { get; init; } = [];
 

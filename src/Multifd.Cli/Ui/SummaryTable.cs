@@ -17,6 +17,11 @@ public static class SummaryTable
         table.Columns[0].NoWrap();
 
         Row(table, "verdict", Verdict(r));
+        if (r.UnmergedKnobs.Count > 0)
+        {
+            Row(table, "unmerged knobs", Join(r.UnmergedKnobs));
+        }
+
         var asked = r.Bounds.Iterations is { } n ? $"{n}" : "unbounded";
         var budget = r.Bounds.TimeBudgetSeconds is { } b ? $", budget {b} s" : "";
         var spread = r.Spread is { } s && (s.Parallel > 1 || s.Shard is not null)
