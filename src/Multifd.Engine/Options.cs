@@ -10,19 +10,27 @@ public enum OnOffAuto
     Off,
 }
 
-/// <summary>The host a QEMU runs on: decides the AUTO value of after-iter and the host byte order.</summary>
+/// <summary>The target a QEMU emulates on its host: decides the AUTO value of after-iter and the host byte order.</summary>
 public enum Platform
 {
     X86_64,
     Aarch64,
     S390x,
     Ppc64,
+    /// <summary>32-bit ARM (qemu-system-arm): an ARM target too, for target_base_arm() and TARGET_ARM.</summary>
+    Arm,
 }
 
 public static class PlatformFacts
 {
-    /// <summary>vfio_arch_wants_loading_config_after_iter(): ARM needs the interrupt controller loaded first.</summary>
-    public static bool WantsConfigAfterIter(this Platform platform) => platform == Platform.Aarch64;
+    /// <summary>target_base_arm() (master, 78e630fcc4) / `#if defined(TARGET_ARM)` (10.1): ARM or AArch64.</summary>
+    public static bool IsBaseArm(this Platform platform) => platform is Platform.Aarch64 or Platform.Arm;
+
+    /// <summary>
+    /// The AUTO value of x-migration-load-config-after-iter (vfio_load_config_after_iter): any ARM target, since
+    /// ARM's VFIO config depends on the interrupt controller being loaded first.
+    /// </summary>
+    public static bool WantsConfigAfterIter(this Platform platform) => platform.IsBaseArm();
 
     public static ByteOrder HostByteOrder(this Platform platform) =>
         platform is Platform.S390x or Platform.Ppc64 ? ByteOrder.BigEndian : ByteOrder.LittleEndian;

@@ -165,7 +165,7 @@ public sealed class MigrationRun
         Platform: side.Platform,
         Multifd: side.Multifd,
         MultifdChannels: side.MultifdChannels,
-        SendSwitchoverStart: side.SendSwitchoverStart,
+        SendSwitchoverStart: HwCompat.Migration(side.MachineType, "send-switchover-start", side.SendSwitchoverStart, classDefault: true),
         ZeroCopySend: side.ZeroCopySend,
         MultifdFlushAfterEachSection: side.MultifdFlushAfterEachSection);
 }

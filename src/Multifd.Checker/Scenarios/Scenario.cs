@@ -67,11 +67,11 @@ public sealed record DeviceSpec
 /// <summary>The vfio-pci migration properties of a device on one side.</summary>
 public sealed record DevicePropertiesSpec
 {
-    /// <summary>x-migration-multifd-transfer.</summary>
-    public OnOffAuto MultifdTransfer { get; init; } = OnOffAuto.Auto;
+    /// <summary>x-migration-multifd-transfer as set on -device. Null: the machine type's compat property, else AUTO.</summary>
+    public OnOffAuto? MultifdTransfer { get; init; }
 
-    /// <summary>x-migration-load-config-after-iter.</summary>
-    public OnOffAuto LoadConfigAfterIter { get; init; } = OnOffAuto.Auto;
+    /// <summary>x-migration-load-config-after-iter as set on -device. Null: the machine type's compat property, else AUTO.</summary>
+    public OnOffAuto? LoadConfigAfterIter { get; init; }
 
     /// <summary>x-migration-max-queued-buffers (count; the unmerged series). Null: unlimited.</summary>
     public ulong? MaxQueuedBuffers { get; init; }
@@ -84,11 +84,21 @@ public sealed record SideSpec
 {
     public Platform Platform { get; init; } = Platform.X86_64;
 
+    /// <summary>
+    /// The machine type (-machine), e.g. "virt-10.0" or "pc-q35-9.2". Null: the latest, with no compat properties. A
+    /// versioned one applies QEMU's hw_compat arrays (see <see cref="Engine.HwCompat"/>) under any property the scenario sets.
+    /// </summary>
+    public string? Machine { get; init; }
+
+    /// <summary>The parsed <see cref="Machine"/> (null: the latest). The loader has checked the name.</summary>
+    public MachineType? MachineType => Machine is null ? null : Engine.MachineType.Parse(Machine, out _);
+
     public bool Multifd { get; init; } = true;
 
     public int MultifdChannels { get; init; } = 2;
 
-    public bool SendSwitchoverStart { get; init; } = true;
+    /// <summary>The migration object's send-switchover-start (-global migration.send-switchover-start). Null: the machine type's compat property, else on.</summary>
+    public bool? SendSwitchoverStart { get; init; }
 
     public bool ZeroCopySend { get; init; }
 

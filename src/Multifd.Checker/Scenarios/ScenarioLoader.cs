@@ -120,7 +120,17 @@ public static class ScenarioLoader
     private static void CheckSide(SideSpec side, string at, Action<bool, string, string> check)
     {
         check(side.MultifdChannels is >= 1 and <= 16, $"{at}.multifdChannels", $"must be between 1 and 16 (got {side.MultifdChannels})");
+        if (side.Machine is { } name)
+        {
+            var machine = MachineType.Parse(name, out var problem);
+            check(machine is not null, $"{at}.machine", problem ?? "");
+            check(machine!.RunsOn(side.Platform), $"{at}.machine",
+                $"\"{name}\" is not a machine type of {ScenarioLoader.PlatformName(side.Platform)}");
+        }
     }
+
+    /// <summary>A platform as scenario files write it ("x86_64", "aarch64", "arm", ...).</summary>
+    public static string PlatformName(Platform platform) => new KebabEnumNaming().ConvertName(platform.ToString());
 
     private static string FieldOf(string? jsonPath) =>
         string.IsNullOrEmpty(jsonPath) || jsonPath == "$" ? "" : jsonPath.TrimStart('$', '.');

@@ -87,6 +87,7 @@ public class VfioLoadTests
     [Theory]
     [InlineData(Platform.X86_64, OnOffAuto.Auto, false)]
     [InlineData(Platform.Aarch64, OnOffAuto.Auto, true)]
+    [InlineData(Platform.Arm, OnOffAuto.Auto, true)]
     [InlineData(Platform.X86_64, OnOffAuto.On, true)]
     [InlineData(Platform.Aarch64, OnOffAuto.Off, false)]
     public void ConfigAfterIterIsOnForArmWhenAuto(Platform platform, OnOffAuto property, bool expected)
