@@ -90,7 +90,10 @@ public sealed record VfioDeviceConfig(
     VfioDeviceProperties Properties)
 {
     /// <summary>The savevm section idstr ("0000:00:02.0/vfio" in QEMU).</summary>
-    public string Idstr => $"{Name}/vfio";
+    public string Idstr => IdstrOf(Name);
+
+    /// <summary>The savevm idstr of the device named <paramref name="name"/> (the model's "NAME/vfio").</summary>
+    public static string IdstrOf(string name) => $"{name}/vfio";
 }
 
 /// <summary>Behaviour the model assumes where QEMU relies on timing rather than synchronization.</summary>

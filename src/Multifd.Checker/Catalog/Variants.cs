@@ -91,7 +91,9 @@ public static class HostileKinds
     [
         ("duplicate-idx", "a data packet sent twice"),
         ("idx-uint32-max", "a packet with idx == UINT32_MAX"),
-        ("huge-idx", "a packet with an idx far beyond the device's data"),
+        ("huge-idx", "a packet with an idx far beyond the device's data (config idx + 1,000,000: load_bufs grows to about 24 MB)"),
+        ("max-idx", "a packet with idx UINT32_MAX - 1, the largest QEMU accepts: load_bufs grows to UINT32_MAX elements (about 96 GiB)"),
+        ("huge-packet", "a device-state header whose next_packet_size claims 4 GiB - 1 bytes (the recv thread allocates it before any check)"),
         ("after-config-idx", "a data packet with an idx beyond the config packet's"),
         ("second-config", "a second config packet at a lower idx"),
         ("wrong-version", "a VFIO packet header with version 1"),

@@ -45,6 +45,9 @@ public sealed record CheckResult
     /// <summary>Per device: the peak queued count and bytes over all explored schedules.</summary>
     public IReadOnlyDictionary<string, (ulong Count, ulong Bytes)> PeakQueued { get; init; } = new Dictionary<string, (ulong, ulong)>();
 
+    /// <summary>Per device: the most bytes the destination allocated at once for its buffers over all schedules (P13's accounting).</summary>
+    public IReadOnlyDictionary<string, ulong> PeakAllocated { get; init; } = new Dictionary<string, ulong>();
+
     /// <summary>How many schedules reached each situation.</summary>
     public IReadOnlyDictionary<string, int> Situations { get; init; } = new Dictionary<string, int>();
 

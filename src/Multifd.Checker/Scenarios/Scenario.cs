@@ -36,6 +36,9 @@ public sealed record Scenario
 
     public AssumptionSpec Assumptions { get; init; } = new();
 
+    /// <summary>P13's bounds on what the destination allocates per device (see <see cref="MemorySpec"/>).</summary>
+    public MemorySpec Memory { get; init; } = new();
+
     public ExplorationSpec Exploration { get; init; } = new();
 
     /// <summary>Situations every passing run of this scenario must reach (see Situations).</summary>
@@ -91,6 +94,7 @@ public sealed record SideSpec
     public string? Machine { get; init; }
 
     /// <summary>The parsed <see cref="Machine"/> (null: the latest). The loader has checked the name.</summary>
+    [JsonIgnore]
     public MachineType? MachineType => Machine is null ? null : Engine.MachineType.Parse(Machine, out _);
 
     public bool Multifd { get; init; } = true;
@@ -119,6 +123,19 @@ public sealed record DataFdSpec
     public bool ShortReads { get; init; }
 
     public bool PartialWrites { get; init; }
+}
+
+/// <summary>P13 (DestinationMemoryBounded): what the destination may allocate for one device's buffers.</summary>
+public sealed record MemorySpec
+{
+    /// <summary>The bound for a device with no x-migration-max-queued-buffers-size (default 1 GiB).</summary>
+    public ulong BudgetBytes { get; init; } = Specifications.MemoryBounds.DefaultBudgetBytes;
+
+    /// <summary>
+    /// What a device with a size limit may hold beyond it (default 1 MiB): the load_bufs array (24 bytes per buffer
+    /// index), one payload buffer per recv thread and the buffer being written, which the limit does not count.
+    /// </summary>
+    public ulong AllowanceBytes { get; init; } = Specifications.MemoryBounds.DefaultAllowanceBytes;
 }
 
 public sealed record AssumptionSpec

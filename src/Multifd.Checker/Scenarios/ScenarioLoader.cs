@@ -100,6 +100,7 @@ public static class ScenarioLoader
         Check(s.Faults.Distinct().Count() == s.Faults.Count, "faults", "lists a fault twice");
         Check(Variants.TryParse(s.Variant, out _), "variant",
             $"unknown variant \"{s.Variant}\" (known: {string.Join(", ", Variants.All.Select(v => v.Name))})");
+        Check(s.Memory.BudgetBytes >= 1, "memory.budgetBytes", $"must be at least 1 (got {s.Memory.BudgetBytes})");
         Check(s.Exploration.Iterations >= 1, "exploration.iterations", $"must be at least 1 (got {s.Exploration.Iterations})");
         Check(s.Exploration.MaxSteps >= 100, "exploration.maxSteps", $"must be at least 100 (got {s.Exploration.MaxSteps})");
         Check(Strategies.IsKnown(s.Exploration.Strategy), "exploration.strategy",

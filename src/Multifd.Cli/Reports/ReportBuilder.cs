@@ -60,6 +60,7 @@ public static class ReportBuilder
             Outcomes = new SortedDictionary<string, int>(result.Outcomes.ToDictionary()),
             PeakQueued = new SortedDictionary<string, QueuePeakReport>(
                 result.PeakQueued.ToDictionary(kv => kv.Key, kv => new QueuePeakReport(kv.Value.Count, kv.Value.Bytes))),
+            PeakAllocatedBytes = new SortedDictionary<string, ulong>(result.PeakAllocated.ToDictionary()),
             Situations = new SortedDictionary<string, int>(result.Situations.ToDictionary()),
             MustReach = options.Scenario.MustReach,
             UnmergedKnobs = Checker.Scenarios.UnmergedKnobs.Of(options.Scenario),
@@ -111,6 +112,8 @@ public static class ReportBuilder
             PeakQueued = new SortedDictionary<string, QueuePeakReport>(reports.SelectMany(r => r.PeakQueued)
                 .GroupBy(kv => kv.Key)
                 .ToDictionary(g => g.Key, g => new QueuePeakReport(g.Max(kv => kv.Value.Count), g.Max(kv => kv.Value.Bytes)))),
+            PeakAllocatedBytes = new SortedDictionary<string, ulong>(reports.SelectMany(r => r.PeakAllocatedBytes)
+                .GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Max(kv => kv.Value))),
             Situations = Sum(reports.Select(r => r.Situations)),
             MustReach = [.. reports.SelectMany(r => r.MustReach.Select(s => $"{r.Scenario}: {s}"))],
             UnmergedKnobs = [.. reports.SelectMany(r => r.UnmergedKnobs.Select(k => $"{r.Scenario}: {k}"))],

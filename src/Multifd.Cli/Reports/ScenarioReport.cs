@@ -76,6 +76,12 @@ public sealed record ScenarioReport
     /// <summary>Per device: the peak queued buffer count and bytes over all schedules.</summary>
     public IReadOnlyDictionary<string, QueuePeakReport> PeakQueued { get; init; } = new Dictionary<string, QueuePeakReport>();
 
+    /// <summary>
+    /// Per device: the most bytes the destination allocated at once for its buffers over all schedules — the load_bufs
+    /// array, the queued payloads and the recv threads' payload buffers (P13 DestinationMemoryBounded's accounting).
+    /// </summary>
+    public IReadOnlyDictionary<string, ulong> PeakAllocatedBytes { get; init; } = new Dictionary<string, ulong>();
+
     /// <summary>How many schedules reached each situation.</summary>
     public IReadOnlyDictionary<string, int> Situations { get; init; } = new Dictionary<string, int>();
 

@@ -125,6 +125,9 @@ public sealed class VfioMultifd
     {
         if (idx >= loadBufs.Length)
         {
+            // g_array_set_size: QEMU allocates and zero-fills idx + 1 elements here, before any check of the packet;
+            // the model accounts them (the event) and stores only present elements (LoadBufs is sparse).
+            qemu.Trace(new StateBuffersSizeSet(Name, loadBufs.Length, idx + 1));
             loadBufs.SetSize(idx + 1);
         }
 

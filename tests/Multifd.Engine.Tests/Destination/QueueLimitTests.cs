@@ -174,4 +174,41 @@ public class QueueLimitTests
         Assert.Null(h2.Insert(2, [1]));               // idx 0 was written: 1 + 1 = 2 <= 2
         Assert.Equal(2ul, h2.Observer.Events<BufferInserted>().Last().QueuedCount);
     }
+
+    [Fact]
+    public void TheArrayGrowsToIdxPlusOneBeforeTheSizeLimitIsChecked()
+    {
+        // An 8-byte packet at a huge idx against a 4-byte limit: refused, but load_bufs already grew to idx + 1
+        // zero-filled elements (g_array_set_size in vfio_load_state_buffer_insert), which the limit does not count.
+        var h = new LoadBufsHarness(new VfioDeviceProperties(MaxQueuedBuffersSizeBytes: 4));
+
+        var error = h.Insert(uint.MaxValue - 1, new byte[8]);
+
+        Assert.Equal(ErrorKind.QueueLimit, error?.Kind);
+        var grown = Assert.Single(h.Observer.Events<StateBuffersSizeSet>());
+        Assert.Equal((0u, uint.MaxValue, 103_079_215_080ul), (grown.OldLen, grown.NewLen, grown.Bytes));
+        Assert.Equal(uint.MaxValue, h.Multifd.LoadBufsLength);
+    }
+
+    [Fact]
+    public void IdxUint32MaxIsRefusedBeforeTheArrayGrows()
+    {
+        foreach (var limit in new[] { 4ul, ulong.MaxValue })
+        {
+            var h = new LoadBufsHarness(new VfioDeviceProperties(MaxQueuedBuffersSizeBytes: limit));
+            Assert.Equal("dev0: packet index is invalid", h.Insert(uint.MaxValue, new byte[8])?.Message);
+            Assert.Empty(h.Observer.Events<StateBuffersSizeSet>());
+            Assert.Equal(0u, h.Multifd.LoadBufsLength);
+        }
+    }
+
+    [Fact]
+    public void TheArrayGrowsOnlyForAnIdxBeyondItsEnd()
+    {
+        var h = new LoadBufsHarness();
+        Assert.Null(h.Insert(2, [1]));
+        Assert.Null(h.Insert(0, [1]));
+        Assert.Null(h.Insert(3, [1]));
+        Assert.Equal(new (uint, uint)[] { (0, 3), (3, 4) }, h.Observer.Events<StateBuffersSizeSet>().Select(e => (e.OldLen, e.NewLen)));
+    }
 }
