@@ -4,7 +4,7 @@ using Multifd.Simulation;
 namespace Multifd.Checker.Exploration;
 
 /// <summary>A property that failed, as the checker reports it.</summary>
-/// <param name="Property">"P1".."P12" or "P5b", "P10" for a hang (Coyote's deadlock detection), "P8" for a liveness bug.</param>
+/// <param name="Property">"P1".."P13" or "P5b", "P10" for a hang (Coyote's deadlock detection), "P8" for a liveness bug.</param>
 /// <param name="Name">The property's name, e.g. "LoadsInIndexOrder".</param>
 public sealed record Violation(string Property, string Name, string Message);
 
