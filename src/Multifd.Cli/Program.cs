@@ -5,8 +5,9 @@ using Multifd.Cli.Commands;
 namespace Multifd.Cli;
 
 /// <summary>
-/// The `multifd` command: check scenarios, replay, show and minimize trace bundles, list what the checker knows.
-/// Exit codes (docs/cli.md): 0 no violation, 2 a property violated (bug found or reproduced),
+/// The `multifd` command: check scenarios, replay, show and minimize trace bundles, list what the checker knows,
+/// check the engine map against a QEMU tree (drift).
+/// Exit codes (docs/cli.md): 0 no violation (no drift), 2 a property violated (bug found or reproduced; drift found),
 /// 1 bad input or usage, or an inconclusive check, 3 internal error.
 /// </summary>
 public static class Program
@@ -68,6 +69,7 @@ public static class Program
         root.Subcommands.Add(MinimizeCommand.Create(context));
         root.Subcommands.Add(ListCommand.Create(context));
         root.Subcommands.Add(BenchCommand.Create(context));
+        root.Subcommands.Add(DriftCommand.Create(context));
         return root;
     }
 

@@ -10,19 +10,27 @@ public enum OnOffAuto
     Off,
 }
 
-/// <summary>The host a QEMU runs on: decides the AUTO value of after-iter and the host byte order.</summary>
+/// <summary>The target a QEMU emulates on its host: decides the AUTO value of after-iter and the host byte order.</summary>
 public enum Platform
 {
     X86_64,
     Aarch64,
     S390x,
     Ppc64,
+    /// <summary>32-bit ARM (qemu-system-arm): an ARM target too, for target_base_arm() and TARGET_ARM.</summary>
+    Arm,
 }
 
 public static class PlatformFacts
 {
-    /// <summary>vfio_arch_wants_loading_config_after_iter(): ARM needs the interrupt controller loaded first.</summary>
-    public static bool WantsConfigAfterIter(this Platform platform) => platform == Platform.Aarch64;
+    /// <summary>target_base_arm() (master, 78e630fcc4) / `#if defined(TARGET_ARM)` (10.1): ARM or AArch64.</summary>
+    public static bool IsBaseArm(this Platform platform) => platform is Platform.Aarch64 or Platform.Arm;
+
+    /// <summary>
+    /// The AUTO value of x-migration-load-config-after-iter (vfio_load_config_after_iter): any ARM target, since
+    /// ARM's VFIO config depends on the interrupt controller being loaded first.
+    /// </summary>
+    public static bool WantsConfigAfterIter(this Platform platform) => platform.IsBaseArm();
 
     public static ByteOrder HostByteOrder(this Platform platform) =>
         platform is Platform.S390x or Platform.Ppc64 ? ByteOrder.BigEndian : ByteOrder.LittleEndian;
@@ -31,13 +39,21 @@ public static class PlatformFacts
 /// <summary>The vfio-pci migration properties of one device on one side.</summary>
 /// <param name="MultifdTransfer">x-migration-multifd-transfer.</param>
 /// <param name="LoadConfigAfterIter">x-migration-load-config-after-iter (10.1).</param>
-/// <param name="MaxQueuedBuffers">x-migration-max-queued-buffers: the count limit of the v2..v6 series (never merged).</param>
-/// <param name="MaxQueuedBuffersSizeBytes">x-migration-max-queued-buffers-size (10.1).</param>
+/// <param name="MaxQueuedBuffers">
+/// x-migration-max-queued-buffers: the count limit proposed in the reviewed series (v2..v6, dc15bcb035), not merged.
+/// Null (the default): the knob does not exist and nothing counts buffers, as in QEMU as merged; a value turns the
+/// series' counter and its "would exceed the max of M" check on.
+/// </param>
+/// <param name="MaxQueuedBuffersSizeBytes">x-migration-max-queued-buffers-size (10.1; default UINT64_MAX).</param>
 public sealed record VfioDeviceProperties(
     OnOffAuto MultifdTransfer = OnOffAuto.Auto,
     OnOffAuto LoadConfigAfterIter = OnOffAuto.Auto,
-    ulong MaxQueuedBuffers = ulong.MaxValue,
-    ulong MaxQueuedBuffersSizeBytes = ulong.MaxValue);
+    ulong? MaxQueuedBuffers = null,
+    ulong MaxQueuedBuffersSizeBytes = ulong.MaxValue)
+{
+    /// <summary>The label every report gives the count limit wherever it is on.</summary>
+    public const string CountLimitLabel = "proposed in the reviewed series (v2..v6, dc15bcb035), not merged";
+}
 
 /// <summary>Migration capabilities and parameters of one side (the migration object).</summary>
 /// <param name="Multifd">The multifd capability.</param>
@@ -74,7 +90,10 @@ public sealed record VfioDeviceConfig(
     VfioDeviceProperties Properties)
 {
     /// <summary>The savevm section idstr ("0000:00:02.0/vfio" in QEMU).</summary>
-    public string Idstr => $"{Name}/vfio";
+    public string Idstr => IdstrOf(Name);
+
+    /// <summary>The savevm idstr of the device named <paramref name="name"/> (the model's "NAME/vfio").</summary>
+    public static string IdstrOf(string name) => $"{name}/vfio";
 }
 
 /// <summary>Behaviour the model assumes where QEMU relies on timing rather than synchronization.</summary>

@@ -90,6 +90,17 @@ public sealed class HostileSource(
             SendDevice(d);
         }
 
+        if (kind == "huge-packet")
+        {
+            // Last on its channel: a device-state header whose next_packet_size claims 4 GiB - 1 bytes, followed by a
+            // well-formed 20-byte VFIO packet (the rest never comes; the channel ends after QEMU_VM_EOF).
+            var d = devices[0];
+            Note($"a device-state packet for {d.Idstr} whose next_packet_size is {uint.MaxValue} (20 bytes follow)");
+            // Its VFIO header is never parsed: the payload never completes.
+            var vfio = VfioDeviceStatePacket.Encode(0, 0, new byte[8], ByteOrder.BigEndian, VfioDeviceStatePacket.VersionCurrent);
+            SendRaw(d.Idstr, d.InstanceId, vfio, nextPacketSize: uint.MaxValue);
+        }
+
         Savevm.PutSectionPart(f, SavevmCodes.SectionEnd, 0);
         f.PutBe64(SavevmCodes.RamSaveFlagEos);
         Savevm.PutFooter(f, 0);
@@ -196,6 +207,11 @@ public sealed class HostileSource(
                 packets.Add((last + 1_000_000, 0, new byte[8], VfioDeviceStatePacket.VersionCurrent, d.Idstr));
                 Note($"a data packet at idx {last + 1_000_000}");
                 break;
+            case "max-idx":
+                // The largest idx QEMU accepts (UINT32_MAX is refused): load_bufs grows to UINT32_MAX elements.
+                packets.Add((uint.MaxValue - 1, 0, new byte[8], VfioDeviceStatePacket.VersionCurrent, d.Idstr));
+                Note($"a data packet at idx {uint.MaxValue - 1}");
+                break;
             case "after-config-idx":
                 packets.Add((last + 1, 0, new byte[8], VfioDeviceStatePacket.VersionCurrent, d.Idstr));
                 Note($"a data packet at idx {last + 1}, beyond the config idx {last}");
@@ -230,10 +246,10 @@ public sealed class HostileSource(
         }
     }
 
-    private void SendRaw(string idstr, uint instanceId, byte[] vfioPacket)
+    private void SendRaw(string idstr, uint instanceId, byte[] vfioPacket, uint? nextPacketSize = null)
     {
         var c = multifd[channel++ % multifd.Count];
-        c.Write(MultifdWire.EncodeDeviceStatePacket(idstr, instanceId, vfioPacket));
+        c.Write(MultifdWire.EncodeDeviceStatePacket(idstr, instanceId, vfioPacket, nextPacketSize));
     }
 
     private void Note(string what) => observer.On(new Observation(Side.Source, "hostile", new HostilePacketSent(kind, what)));

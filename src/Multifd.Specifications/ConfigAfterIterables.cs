@@ -4,8 +4,8 @@ using Multifd.Engine.Ports;
 namespace Multifd.Specifications;
 
 /// <summary>
-/// P5b (config-after-iterables): on an aarch64 destination a VFIO device's config is loaded only after the
-/// interrupt controller's section was loaded, and with x-migration-load-config-after-iter in effect only after
+/// P5b (config-after-iterables): on an ARM destination (aarch64 or 32-bit arm: QEMU's target_base_arm()) a VFIO
+/// device's config is loaded only after the interrupt controller's section was loaded, and with x-migration-load-config-after-iter in effect only after
 /// the main thread processed the device's DEV_CONFIG_LOAD_READY.
 /// </summary>
 /// <remarks>
@@ -21,7 +21,7 @@ public sealed class ConfigAfterIterables : Property
     public override string Id => "P5b";
 
     public override string Statement =>
-        "On aarch64 the VFIO config is loaded after the interrupt controller; with after-iter on, after DEV_CONFIG_LOAD_READY was processed.";
+        "On ARM (aarch64, arm) the VFIO config is loaded after the interrupt controller; with after-iter on, after DEV_CONFIG_LOAD_READY was processed.";
 
     public override void On(Observation o)
     {
@@ -42,9 +42,9 @@ public sealed class ConfigAfterIterables : Property
                 loadReady.Add(e.Device);
                 break;
             case ConfigLoadStart e when setup.TryGetValue(e.Device, out var s):
-                if (s.Platform == Platform.Aarch64 && interruptController is null)
+                if (s.Platform.IsBaseArm() && interruptController is null)
                 {
-                    Fail($"{e.Device}: config (idx {e.Idx}) loaded on {o.Thread} on an aarch64 destination before the interrupt " +
+                    Fail($"{e.Device}: config (idx {e.Idx}) loaded on {o.Thread} on an {PlatformName(s.Platform)} destination before the interrupt " +
                          "controller's section was loaded" + (loadReady.Contains(e.Device) ? "" : " (and before DEV_CONFIG_LOAD_READY)"));
                 }
 
@@ -57,4 +57,6 @@ public sealed class ConfigAfterIterables : Property
                 break;
         }
     }
+
+    private static string PlatformName(Platform platform) => platform == Platform.Aarch64 ? "aarch64" : "arm";
 }

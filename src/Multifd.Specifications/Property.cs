@@ -9,7 +9,7 @@ namespace Multifd.Specifications;
 /// </summary>
 public abstract class Property
 {
-    /// <summary>"P1".."P12" (PROTOCOL.md section 8), "P5b" for a clause kept apart from its parent property.</summary>
+    /// <summary>"P1".."P12" (PROTOCOL.md section 8), "P13" (destination memory), "P5b" for a clause kept apart from its parent property.</summary>
     public abstract string Id { get; }
 
     /// <summary>The property's name, e.g. "LoadsInIndexOrder".</summary>

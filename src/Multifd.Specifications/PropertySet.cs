@@ -11,7 +11,8 @@ public sealed class PropertySet(IReadOnlyList<Property> properties, Action<Prope
     public IReadOnlyList<Property> Properties { get; } = properties;
 
     /// <summary>A fresh instance of every property the checker knows.</summary>
-    public static IReadOnlyList<Property> CreateAll() =>
+    /// <param name="memory">P13's bounds (the scenario's memory section); null: the defaults.</param>
+    public static IReadOnlyList<Property> CreateAll(MemoryBounds? memory = null) =>
     [
         new LoadsInIndexOrder(),
         new MainBeforeMultifd(),
@@ -25,6 +26,7 @@ public sealed class PropertySet(IReadOnlyList<Property> properties, Action<Prope
         new ProtocolAgreement(),
         new SourceInvariants(),
         new NoQemuAbort(),
+        new DestinationMemoryBounded(memory ?? MemoryBounds.Default),
     ];
 
     public T Get<T>()

@@ -34,7 +34,8 @@ public static class Variants
             "QEMU 10.0 on ARM64: the config is loaded without waiting for DEV_CONFIG_LOAD_READY",
             "10.0; 6380b0a02f added the interlock in 10.1"),
         new(ProtocolVariant.QueuedCountDrift, "queued-count-drift",
-            "the queued-buffers count drops when a buffer's write starts instead of after it",
+            "the queued-buffers count drops when a buffer's write starts instead of after it (needs the count limit "
+            + "x-migration-max-queued-buffers on: " + VfioDeviceProperties.CountLimitLabel + ")",
             "mutation of the count limit (v2..v6 series, dc15bcb035)"),
         new(ProtocolVariant.LockOrderInversion, "lock-order-inversion",
             "vfio_multifd_switchover_start takes load_bufs_mutex without dropping the BQL",
@@ -90,7 +91,9 @@ public static class HostileKinds
     [
         ("duplicate-idx", "a data packet sent twice"),
         ("idx-uint32-max", "a packet with idx == UINT32_MAX"),
-        ("huge-idx", "a packet with an idx far beyond the device's data"),
+        ("huge-idx", "a packet with an idx far beyond the device's data (config idx + 1,000,000: load_bufs grows to about 24 MB)"),
+        ("max-idx", "a packet with idx UINT32_MAX - 1, the largest QEMU accepts: load_bufs grows to UINT32_MAX elements (about 96 GiB)"),
+        ("huge-packet", "a device-state header whose next_packet_size claims 4 GiB - 1 bytes (the recv thread allocates it before any check)"),
         ("after-config-idx", "a data packet with an idx beyond the config packet's"),
         ("second-config", "a second config packet at a lower idx"),
         ("wrong-version", "a VFIO packet header with version 1"),

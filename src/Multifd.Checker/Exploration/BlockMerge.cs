@@ -34,6 +34,8 @@ public sealed record BlockResult
 
     public IReadOnlyDictionary<string, (ulong Count, ulong Bytes)> PeakQueued { get; init; } = new Dictionary<string, (ulong, ulong)>();
 
+    public IReadOnlyDictionary<string, ulong> PeakAllocated { get; init; } = new Dictionary<string, ulong>();
+
     public IReadOnlyDictionary<string, int> Situations { get; init; } = new Dictionary<string, int>();
 
     public IReadOnlyList<string> Uncontrolled { get; init; } = [];
@@ -72,6 +74,7 @@ public static class BlockMerge
             Outcomes = Sum(ordered.Select(b => b.Outcomes)),
             PeakQueued = ordered.SelectMany(b => b.PeakQueued).GroupBy(kv => kv.Key)
                 .ToDictionary(g => g.Key, g => (g.Max(kv => kv.Value.Count), g.Max(kv => kv.Value.Bytes))),
+            PeakAllocated = ordered.SelectMany(b => b.PeakAllocated).GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Max(kv => kv.Value)),
             Situations = Sum(ordered.Select(b => b.Situations)),
             MissedSituations = options.Scenario.MustReach.Where(s => !ordered.Any(b => b.Situations.ContainsKey(s))).ToList(),
             Uncontrolled = [.. ordered.SelectMany(b => b.Uncontrolled).Distinct()],

@@ -4,7 +4,7 @@ using Multifd.Simulation;
 namespace Multifd.Checker.Exploration;
 
 /// <summary>A property that failed, as the checker reports it.</summary>
-/// <param name="Property">"P1".."P12" or "P5b", "P10" for a hang (Coyote's deadlock detection), "P8" for a liveness bug.</param>
+/// <param name="Property">"P1".."P13" or "P5b", "P10" for a hang (Coyote's deadlock detection), "P8" for a liveness bug.</param>
 /// <param name="Name">The property's name, e.g. "LoadsInIndexOrder".</param>
 public sealed record Violation(string Property, string Name, string Message);
 
@@ -44,6 +44,9 @@ public sealed record CheckResult
 
     /// <summary>Per device: the peak queued count and bytes over all explored schedules.</summary>
     public IReadOnlyDictionary<string, (ulong Count, ulong Bytes)> PeakQueued { get; init; } = new Dictionary<string, (ulong, ulong)>();
+
+    /// <summary>Per device: the most bytes the destination allocated at once for its buffers over all schedules (P13's accounting).</summary>
+    public IReadOnlyDictionary<string, ulong> PeakAllocated { get; init; } = new Dictionary<string, ulong>();
 
     /// <summary>How many schedules reached each situation.</summary>
     public IReadOnlyDictionary<string, int> Situations { get; init; } = new Dictionary<string, int>();

@@ -78,6 +78,7 @@ public static partial class Explorer
             Timeline = bug is null && options.ReplayTrace is null ? null : collector.FailingTimeline(),
             Outcomes = collector.Outcomes,
             PeakQueued = collector.Peaks,
+            PeakAllocated = collector.Allocated,
             Situations = collector.SituationCounts,
             Uncontrolled = [.. report.UncontrolledInvocations],
         };
@@ -172,6 +173,8 @@ public static partial class Explorer
 
         public Dictionary<string, (ulong Count, ulong Bytes)> Peaks { get; } = [];
 
+        public Dictionary<string, ulong> Allocated { get; } = [];
+
         public Dictionary<string, int> SituationCounts { get; } = [];
 
         public void Iteration(ICoyoteRuntime runtime)
@@ -206,6 +209,11 @@ public static partial class Explorer
             {
                 var old = Peaks.GetValueOrDefault(device);
                 Peaks[device] = (Math.Max(old.Count, peak.Count), Math.Max(old.Bytes, peak.Bytes));
+            }
+
+            foreach (var (device, bytes) in Current.Properties.Get<Specifications.DestinationMemoryBounded>().Peaks)
+            {
+                Allocated[device] = Math.Max(Allocated.GetValueOrDefault(device), bytes);
             }
 
             foreach (var situation in Current.Situations.Counts.Keys)

@@ -37,7 +37,8 @@ public sealed class MigrationRun
         this.choices = choices;
         this.realThreads = realThreads;
         Bridge = new ObservationBridge(realThreads);
-        Properties = new PropertySet(PropertySet.CreateAll(), onViolation);
+        Properties = new PropertySet(PropertySet.CreateAll(new MemoryBounds(scenario.Memory.BudgetBytes, scenario.Memory.AllowanceBytes)),
+            onViolation);
         Bridge.Subscribe(Properties);
         Situations = new SituationTracker(
             scenario.Devices.ToDictionary(d => d.Name,
@@ -165,7 +166,7 @@ public sealed class MigrationRun
         Platform: side.Platform,
         Multifd: side.Multifd,
         MultifdChannels: side.MultifdChannels,
-        SendSwitchoverStart: side.SendSwitchoverStart,
+        SendSwitchoverStart: HwCompat.Migration(side.MachineType, "send-switchover-start", side.SendSwitchoverStart, classDefault: true),
         ZeroCopySend: side.ZeroCopySend,
         MultifdFlushAfterEachSection: side.MultifdFlushAfterEachSection);
 }

@@ -65,9 +65,13 @@ public sealed class SimulatedWorld : IMigrationObserver
             world.Hostile = new HostileSource(h.Kind,
                 world.devices.Select(d => new HostileDevice(d.Spec.Name, $"{d.Spec.Name}/vfio", d.Spec.InstanceId, d.Source.Image,
                     d.Source.Config, d.Spec.DataBufferSizeBytes,
-                    SendLoadReady: d.Spec.Source.LoadConfigAfterIter == Engine.OnOffAuto.On
-                                   || (d.Spec.Source.LoadConfigAfterIter == Engine.OnOffAuto.Auto && s.Source.Platform == Engine.Platform.Aarch64))).ToList(),
-                world.Main, world.Multifd, bridge, holdEof, sendInterruptController: s.Source.Platform == Engine.Platform.Aarch64);
+                    SendLoadReady: Config(d.Spec, d.Spec.Source, s.Source.MachineType).Properties.LoadConfigAfterIter switch
+                    {
+                        Engine.OnOffAuto.On => true,
+                        Engine.OnOffAuto.Off => false,
+                        _ => s.Source.Platform.WantsConfigAfterIter(),
+                    })).ToList(),
+                world.Main, world.Multifd, bridge, holdEof, sendInterruptController: s.Source.Platform.IsBaseArm());
         }
 
         return world;
@@ -76,13 +80,13 @@ public sealed class SimulatedWorld : IMigrationObserver
     public SourceWorld SourceWorld(Scenario s) => new(
         Main,
         Multifd,
-        devices.Select(d => (Config(d.Spec, d.Spec.Source), (IVfioDevice)d.Source)).ToList(),
+        devices.Select(d => (Config(d.Spec, d.Spec.Source, s.Source.MachineType), (IVfioDevice)d.Source)).ToList(),
         ReturnPath);
 
     public DestinationWorld DestinationWorld(Scenario s) => new(
         Main,
         Multifd,
-        devices.Select(d => (Config(d.Spec, d.Spec.Destination), (IVfioDevice)d.Destination)).ToList(),
+        devices.Select(d => (Config(d.Spec, d.Spec.Destination, s.Destination.MachineType), (IVfioDevice)d.Destination)).ToList(),
         ReturnPath);
 
     public IReadOnlyList<DeviceEnd> DeviceEnds() => devices.Select(d => new DeviceEnd(
@@ -111,14 +115,15 @@ public sealed class SimulatedWorld : IMigrationObserver
         }
     }
 
-    private static VfioDeviceConfig Config(DeviceSpec d, DevicePropertiesSpec p) => new(
+    /// <summary>The device's properties as QEMU ends up with them: -device settings over the machine's compat properties.</summary>
+    private static VfioDeviceConfig Config(DeviceSpec d, DevicePropertiesSpec p, MachineType? machine) => new(
         d.Name,
         d.InstanceId,
         d.DataBufferSizeBytes,
         new VfioDeviceProperties(
-            p.MultifdTransfer,
-            p.LoadConfigAfterIter,
-            p.MaxQueuedBuffers ?? ulong.MaxValue,
+            HwCompat.VfioPci(machine, "x-migration-multifd-transfer", p.MultifdTransfer),
+            HwCompat.VfioPci(machine, "x-migration-load-config-after-iter", p.LoadConfigAfterIter),
+            p.MaxQueuedBuffers,
             p.MaxQueuedBuffersSizeBytes ?? ulong.MaxValue));
 
     /// <summary>Per enabled fault, the number of points where it may fire (estimated from the scenario).</summary>

@@ -36,6 +36,9 @@ public sealed record Scenario
 
     public AssumptionSpec Assumptions { get; init; } = new();
 
+    /// <summary>P13's bounds on what the destination allocates per device (see <see cref="MemorySpec"/>).</summary>
+    public MemorySpec Memory { get; init; } = new();
+
     public ExplorationSpec Exploration { get; init; } = new();
 
     /// <summary>Situations every passing run of this scenario must reach (see Situations).</summary>
@@ -67,11 +70,11 @@ public sealed record DeviceSpec
 /// <summary>The vfio-pci migration properties of a device on one side.</summary>
 public sealed record DevicePropertiesSpec
 {
-    /// <summary>x-migration-multifd-transfer.</summary>
-    public OnOffAuto MultifdTransfer { get; init; } = OnOffAuto.Auto;
+    /// <summary>x-migration-multifd-transfer as set on -device. Null: the machine type's compat property, else AUTO.</summary>
+    public OnOffAuto? MultifdTransfer { get; init; }
 
-    /// <summary>x-migration-load-config-after-iter.</summary>
-    public OnOffAuto LoadConfigAfterIter { get; init; } = OnOffAuto.Auto;
+    /// <summary>x-migration-load-config-after-iter as set on -device. Null: the machine type's compat property, else AUTO.</summary>
+    public OnOffAuto? LoadConfigAfterIter { get; init; }
 
     /// <summary>x-migration-max-queued-buffers (count; the unmerged series). Null: unlimited.</summary>
     public ulong? MaxQueuedBuffers { get; init; }
@@ -84,11 +87,22 @@ public sealed record SideSpec
 {
     public Platform Platform { get; init; } = Platform.X86_64;
 
+    /// <summary>
+    /// The machine type (-machine), e.g. "virt-10.0" or "pc-q35-9.2". Null: the latest, with no compat properties. A
+    /// versioned one applies QEMU's hw_compat arrays (see <see cref="Engine.HwCompat"/>) under any property the scenario sets.
+    /// </summary>
+    public string? Machine { get; init; }
+
+    /// <summary>The parsed <see cref="Machine"/> (null: the latest). The loader has checked the name.</summary>
+    [JsonIgnore]
+    public MachineType? MachineType => Machine is null ? null : Engine.MachineType.Parse(Machine, out _);
+
     public bool Multifd { get; init; } = true;
 
     public int MultifdChannels { get; init; } = 2;
 
-    public bool SendSwitchoverStart { get; init; } = true;
+    /// <summary>The migration object's send-switchover-start (-global migration.send-switchover-start). Null: the machine type's compat property, else on.</summary>
+    public bool? SendSwitchoverStart { get; init; }
 
     public bool ZeroCopySend { get; init; }
 
@@ -109,6 +123,19 @@ public sealed record DataFdSpec
     public bool ShortReads { get; init; }
 
     public bool PartialWrites { get; init; }
+}
+
+/// <summary>P13 (DestinationMemoryBounded): what the destination may allocate for one device's buffers.</summary>
+public sealed record MemorySpec
+{
+    /// <summary>The bound for a device with no x-migration-max-queued-buffers-size (default 1 GiB).</summary>
+    public ulong BudgetBytes { get; init; } = Specifications.MemoryBounds.DefaultBudgetBytes;
+
+    /// <summary>
+    /// What a device with a size limit may hold beyond it (default 1 MiB): the load_bufs array (24 bytes per buffer
+    /// index), one payload buffer per recv thread and the buffer being written, which the limit does not count.
+    /// </summary>
+    public ulong AllowanceBytes { get; init; } = Specifications.MemoryBounds.DefaultAllowanceBytes;
 }
 
 public sealed record AssumptionSpec

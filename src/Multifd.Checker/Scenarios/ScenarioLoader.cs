@@ -100,6 +100,7 @@ public static class ScenarioLoader
         Check(s.Faults.Distinct().Count() == s.Faults.Count, "faults", "lists a fault twice");
         Check(Variants.TryParse(s.Variant, out _), "variant",
             $"unknown variant \"{s.Variant}\" (known: {string.Join(", ", Variants.All.Select(v => v.Name))})");
+        Check(s.Memory.BudgetBytes >= 1, "memory.budgetBytes", $"must be at least 1 (got {s.Memory.BudgetBytes})");
         Check(s.Exploration.Iterations >= 1, "exploration.iterations", $"must be at least 1 (got {s.Exploration.Iterations})");
         Check(s.Exploration.MaxSteps >= 100, "exploration.maxSteps", $"must be at least 100 (got {s.Exploration.MaxSteps})");
         Check(Strategies.IsKnown(s.Exploration.Strategy), "exploration.strategy",
@@ -120,7 +121,17 @@ public static class ScenarioLoader
     private static void CheckSide(SideSpec side, string at, Action<bool, string, string> check)
     {
         check(side.MultifdChannels is >= 1 and <= 16, $"{at}.multifdChannels", $"must be between 1 and 16 (got {side.MultifdChannels})");
+        if (side.Machine is { } name)
+        {
+            var machine = MachineType.Parse(name, out var problem);
+            check(machine is not null, $"{at}.machine", problem ?? "");
+            check(machine!.RunsOn(side.Platform), $"{at}.machine",
+                $"\"{name}\" is not a machine type of {ScenarioLoader.PlatformName(side.Platform)}");
+        }
     }
+
+    /// <summary>A platform as scenario files write it ("x86_64", "aarch64", "arm", ...).</summary>
+    public static string PlatformName(Platform platform) => new KebabEnumNaming().ConvertName(platform.ToString());
 
     private static string FieldOf(string? jsonPath) =>
         string.IsNullOrEmpty(jsonPath) || jsonPath == "$" ? "" : jsonPath.TrimStart('$', '.');

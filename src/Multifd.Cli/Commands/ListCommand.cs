@@ -64,7 +64,9 @@ public static class ListCommand
             string description;
             try
             {
-                description = ScenarioLoader.LoadFile(file).Description;
+                var scenario = ScenarioLoader.LoadFile(file);
+                description = scenario.Description
+                    + (UnmergedKnobs.Of(scenario).Count == 0 ? "" : $" [uses {UnmergedKnobs.Label}]");
             }
             catch (ScenarioException e)
             {

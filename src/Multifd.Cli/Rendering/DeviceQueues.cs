@@ -6,7 +6,8 @@ namespace Multifd.Cli.Rendering;
 /// <summary>
 /// The destination's per-device load_bufs state as it evolves along a timeline: load_buf_idx,
 /// load_buf_idx_last and the queued buffer count and bytes, derived from BufferInserted, BufferLoaded and
-/// BufferChunkWritten events.
+/// BufferChunkWritten events. The count is counted here (inserted minus fully written buffers): QEMU as merged keeps
+/// none, and the engine reports one only where the unmerged count limit is on.
 /// </summary>
 public sealed class DeviceQueues
 {
@@ -43,10 +44,12 @@ public sealed class DeviceQueues
             case nameof(BufferInserted):
                 s.Idx = e.Number("loadBufIdx") ?? s.Idx;
                 s.Last = e.Number("loadBufIdxLast") ?? s.Last;
+                s.Count++;
                 break;
             case nameof(BufferLoaded):
                 s.Idx = (e.Number("idx") ?? s.Idx) + 1;
                 s.Last = e.Number("loadBufIdxLast") ?? s.Last;
+                s.Count = s.Count == 0 ? 0 : s.Count - 1;
                 break;
             case nameof(BufferChunkWritten):
                 break;
@@ -54,7 +57,6 @@ public sealed class DeviceQueues
                 return false;
         }
 
-        s.Count = e.Number("queuedCount") ?? s.Count;
         s.Bytes = e.Number("queuedBytes") ?? s.Bytes;
         return true;
     }

@@ -60,8 +60,10 @@ public static class ReportBuilder
             Outcomes = new SortedDictionary<string, int>(result.Outcomes.ToDictionary()),
             PeakQueued = new SortedDictionary<string, QueuePeakReport>(
                 result.PeakQueued.ToDictionary(kv => kv.Key, kv => new QueuePeakReport(kv.Value.Count, kv.Value.Bytes))),
+            PeakAllocatedBytes = new SortedDictionary<string, ulong>(result.PeakAllocated.ToDictionary()),
             Situations = new SortedDictionary<string, int>(result.Situations.ToDictionary()),
             MustReach = options.Scenario.MustReach,
+            UnmergedKnobs = Checker.Scenarios.UnmergedKnobs.Of(options.Scenario),
             MissedSituations = result.MissedSituations,
             Uncontrolled = result.Uncontrolled,
             InternalError = result.InternalError,
@@ -123,8 +125,11 @@ public static class ReportBuilder
             PeakQueued = new SortedDictionary<string, QueuePeakReport>(reports.SelectMany(r => r.PeakQueued)
                 .GroupBy(kv => kv.Key)
                 .ToDictionary(g => g.Key, g => new QueuePeakReport(g.Max(kv => kv.Value.Count), g.Max(kv => kv.Value.Bytes)))),
+            PeakAllocatedBytes = new SortedDictionary<string, ulong>(reports.SelectMany(r => r.PeakAllocatedBytes)
+                .GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Max(kv => kv.Value))),
             Situations = Sum(reports.Select(r => r.Situations)),
             MustReach = [.. reports.SelectMany(r => r.MustReach.Select(s => $"{r.Scenario}: {s}"))],
+            UnmergedKnobs = [.. reports.SelectMany(r => r.UnmergedKnobs.Select(k => $"{r.Scenario}: {k}"))],
             MissedSituations = [.. reports.SelectMany(r => r.MissedSituations.Select(s => $"{r.Scenario}: {s}"))],
             Uncontrolled = [.. reports.SelectMany(r => r.Uncontrolled).Distinct()],
             InternalError = reports.Select(r => r.InternalError).FirstOrDefault(e => e is not null),

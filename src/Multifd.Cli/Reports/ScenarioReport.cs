@@ -108,10 +108,22 @@ public sealed record ScenarioReport
     /// <summary>Per device: the peak queued buffer count and bytes over all schedules.</summary>
     public IReadOnlyDictionary<string, QueuePeakReport> PeakQueued { get; init; } = new Dictionary<string, QueuePeakReport>();
 
+    /// <summary>
+    /// Per device: the most bytes the destination allocated at once for its buffers over all schedules — the load_bufs
+    /// array, the queued payloads and the recv threads' payload buffers (P13 DestinationMemoryBounded's accounting).
+    /// </summary>
+    public IReadOnlyDictionary<string, ulong> PeakAllocatedBytes { get; init; } = new Dictionary<string, ulong>();
+
     /// <summary>How many schedules reached each situation.</summary>
     public IReadOnlyDictionary<string, int> Situations { get; init; } = new Dictionary<string, int>();
 
     public IReadOnlyList<string> MustReach { get; init; } = [];
+
+    /// <summary>
+    /// Knobs the scenario turns on that QEMU as merged does not have (the count limit x-migration-max-queued-buffers,
+    /// proposed in the reviewed series, v2..v6, dc15bcb035, not merged), one line each; empty for QEMU's knob set.
+    /// </summary>
+    public IReadOnlyList<string> UnmergedKnobs { get; init; } = [];
 
     /// <summary>Must-reach situations no schedule reached: a pass with any of these is inconclusive (exit 1).</summary>
     public IReadOnlyList<string> MissedSituations { get; init; } = [];

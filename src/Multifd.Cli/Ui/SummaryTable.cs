@@ -17,6 +17,11 @@ public static class SummaryTable
         table.Columns[0].NoWrap();
 
         Row(table, "verdict", Verdict(r));
+        if (r.UnmergedKnobs.Count > 0)
+        {
+            Row(table, "unmerged knobs", Join(r.UnmergedKnobs));
+        }
+
         var asked = r.Bounds.Iterations is { } n ? $"{n}" : "unbounded";
         var budget = r.Bounds.TimeBudgetSeconds is { } b ? $", budget {b} s" : "";
         var spread = r.Spread is { } s && (s.Parallel > 1 || s.Shard is not null)
@@ -44,6 +49,11 @@ public static class SummaryTable
         Row(table, "outcomes", r.Outcomes.Count == 0 ? "none completed" : Join(r.Outcomes.Select(kv => $"{kv.Key} {kv.Value}")));
         Row(table, "peak queued", r.PeakQueued.Count == 0 ? "no buffer queued"
             : Join(r.PeakQueued.Select(kv => $"{kv.Key} {kv.Value.Count} buffers / {kv.Value.Bytes} bytes")));
+        if (r.PeakAllocatedBytes.Count > 0)
+        {
+            Row(table, "peak allocated", Join(r.PeakAllocatedBytes.Select(kv => $"{kv.Key} {kv.Value} bytes")));
+        }
+
         Row(table, "situations reached", r.Situations.Count == 0 ? "none" : Join(r.Situations.Select(kv => $"{kv.Key} {kv.Value}")));
         var missed = r.MissedSituations.Count > 0 ? Join(r.MissedSituations) + " (must reach)" : "none of the must-reach";
         var notReached = Commands.ListCommand.SituationNames().Where(s => !r.Situations.ContainsKey(s) && !r.MissedSituations.Contains(s)).ToList();

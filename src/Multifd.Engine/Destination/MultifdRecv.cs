@@ -95,10 +95,45 @@ public sealed class MultifdRecv
             return new("multifd: received empty device state packet", ErrorKind.Rejected);
         }
 
-        // multifd_device_state_recv: g_malloc(next_packet_size), read the payload, then check the idstr.
+        // multifd_device_state_recv: g_malloc(next_packet_size), read the payload, then check the idstr. The buffer is
+        // QEMU's to account for (up to 4 GiB on the sender's word, before any check); it is freed on return.
+        var owner = idstrError is null ? idstr : "(unterminated idstr)";
+        qemu.Trace(new DeviceStateRecvBuffer(owner, size, Freed: false));
+        var error = DeviceStateRecv(reader, idstr, idstrError, instanceId, size);
+        qemu.Trace(new DeviceStateRecvBuffer(owner, size, Freed: true));
+        if (error is not null)
+        {
+            return error;
+        }
+
+        if ((flags & MultifdWire.FlagSync) != 0)
+        {
+            return new("multifd: received SYNC device state packet", ErrorKind.Rejected);
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The body of multifd_device_state_recv after its g_malloc: reads the payload, checks the idstr, hands the packet to
+    /// qemu_loadvm_load_state_buffer. Simplification: the model holds real bytes only up to <see cref="MaxModelPacketBytes"/>;
+    /// a larger payload (a hostile next_packet_size) is read and dropped chunk by chunk, and the simulated senders never
+    /// carry that many bytes, so such a packet ends at the channel's EOF, as QEMU's read would.
+    /// </summary>
+    private LoadError? DeviceStateRecv(QemuFileReader reader, string idstr, string? idstrError, uint instanceId, uint size)
+    {
         if (size > MaxModelPacketBytes)
         {
-            return new($"multifd: device state packet of {size} bytes (beyond what the model allocates)", ErrorKind.Rejected);
+            var chunk = new byte[MaxModelPacketBytes];
+            for (var left = (ulong)size; left > 0; left -= (ulong)chunk.Length)
+            {
+                if (!reader.GetBuffer(chunk.AsSpan(0, (int)Math.Min(left, (ulong)chunk.Length))))
+                {
+                    return new("multifd: unexpected EOF in device state payload", ErrorKind.Channel);
+                }
+            }
+
+            return new($"multifd: device state packet of {size} bytes arrived whole (the model carries at most {MaxModelPacketBytes})", ErrorKind.Other);
         }
 
         var payload = new byte[size];
@@ -112,17 +147,7 @@ public sealed class MultifdRecv
             return new(idstrError, ErrorKind.Rejected);
         }
 
-        if (loadStateBuffer(idstr, instanceId, payload) is { } loadError)
-        {
-            return loadError;
-        }
-
-        if ((flags & MultifdWire.FlagSync) != 0)
-        {
-            return new("multifd: received SYNC device state packet", ErrorKind.Rejected);
-        }
-
-        return null;
+        return loadStateBuffer(idstr, instanceId, payload);
     }
 
     /// <summary>The RAM branch: the model's RAM packets carry no pages; a SYNC parks the thread until the main thread syncs.</summary>
@@ -207,7 +232,10 @@ public sealed class MultifdRecv
         qemu.Trace(new RecvThreadsJoined());
     }
 
-    /// <summary>Simplification: QEMU trusts next_packet_size (up to 4 GiB); the model refuses beyond this.</summary>
+    /// <summary>
+    /// The most payload bytes the model carries in one packet (simulated sources never send more). QEMU trusts
+    /// next_packet_size up to 4 GiB: the model accounts a larger one (DeviceStateRecvBuffer) without holding its bytes.
+    /// </summary>
     public const uint MaxModelPacketBytes = 1 << 20;
 
     private sealed class RecvParams(int id, IMigrationChannel channel, QemuProcess qemu)

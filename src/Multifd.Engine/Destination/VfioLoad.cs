@@ -48,7 +48,7 @@ public sealed class VfioLoad(QemuProcess qemu, MigrationParameters parameters, V
         }
 
         qemu.Trace(new LoadSetup(Name, MultifdTransfer, MultifdTransfer && ConfigAfterIter, parameters.Platform,
-            config.Properties.MaxQueuedBuffers, config.Properties.MaxQueuedBuffersSizeBytes));
+            config.Properties.MaxQueuedBuffers ?? ulong.MaxValue, config.Properties.MaxQueuedBuffersSizeBytes));
         return device.SetState(VfioDeviceState.Resuming);
     }
 

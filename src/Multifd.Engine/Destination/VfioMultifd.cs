@@ -25,7 +25,9 @@ public sealed class VfioMultifd
     private uint loadBufIdx;
     private uint loadBufIdxLast = uint.MaxValue;
     private ulong loadBufQueuedPendingBuffersSize;
-    private ulong loadBufQueuedPendingBuffers; // count limit (x-migration-max-queued-buffers, unmerged series)
+    // The count limit's counter: only with x-migration-max-queued-buffers set (proposed in the reviewed series,
+    // v2..v6, dc15bcb035, not merged); QEMU as merged has no such field.
+    private ulong loadBufQueuedPendingBuffers;
 
     /// <summary>vfio_multifd_new.</summary>
     public VfioMultifd(QemuProcess qemu, VfioDeviceConfig config, IVfioDevice device, bool configAfterIter)
@@ -123,6 +125,9 @@ public sealed class VfioMultifd
     {
         if (idx >= loadBufs.Length)
         {
+            // g_array_set_size: QEMU allocates and zero-fills idx + 1 elements here, before any check of the packet;
+            // the model accounts them (the event) and stores only present elements (LoadBufs is sparse).
+            qemu.Trace(new StateBuffersSizeSet(Name, loadBufs.Length, idx + 1));
             loadBufs.SetSize(idx + 1);
         }
 
@@ -134,12 +139,16 @@ public sealed class VfioMultifd
 
         QemuAssert.That(idx >= loadBufIdx, $"{Name}: inserting idx {idx} below load_buf_idx {loadBufIdx}");
 
-        // Count limit (v2..v6 series, never merged): every insert counts, the config buffer too; not rolled back.
-        loadBufQueuedPendingBuffers++;
-        if (loadBufQueuedPendingBuffers > config.Properties.MaxQueuedBuffers)
+        // Count limit, only where the scenario opts in (proposed in the reviewed series, v2..v6, dc15bcb035, not
+        // merged): every insert counts, the config buffer too; checked before the size limit; not rolled back.
+        if (config.Properties.MaxQueuedBuffers is { } maxCount)
         {
-            qemu.Trace(new QueueLimitExceeded(Name, idx, "count", loadBufQueuedPendingBuffers, config.Properties.MaxQueuedBuffers, payload.Length));
-            return new($"{Name}: queuing state buffer {idx} would exceed the max of {config.Properties.MaxQueuedBuffers}", ErrorKind.QueueLimit);
+            loadBufQueuedPendingBuffers++;
+            if (loadBufQueuedPendingBuffers > maxCount)
+            {
+                qemu.Trace(new QueueLimitExceeded(Name, idx, "count", loadBufQueuedPendingBuffers, maxCount, payload.Length));
+                return new($"{Name}: queuing state buffer {idx} would exceed the max of {maxCount}", ErrorKind.QueueLimit);
+            }
         }
 
         // Size limit (10.1): the data length counts from here until written; not rolled back on failure.
@@ -273,9 +282,14 @@ public sealed class VfioMultifd
         return LoadConfig();
     }
 
-    /// <summary>The count limit's decrement, once per data buffer (called with load_bufs_mutex held).</summary>
+    /// <summary>The count limit's decrement, once per data buffer, where the count limit is on (called with load_bufs_mutex held).</summary>
     private void DropQueuedCount()
     {
+        if (config.Properties.MaxQueuedBuffers is null)
+        {
+            return;
+        }
+
         QemuAssert.That(loadBufQueuedPendingBuffers > 0, $"{Name}: queued buffers count underflow at idx {loadBufIdx}");
         loadBufQueuedPendingBuffers--;
     }

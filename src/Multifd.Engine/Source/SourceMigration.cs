@@ -319,7 +319,7 @@ public sealed class SourceMigration
     private bool CompletePrecopyNonIterable()
     {
         var nextId = (uint)vfio.Count + 1;
-        if (parameters.Platform == Platform.Aarch64)
+        if (parameters.Platform.IsBaseArm())
         {
             // The interrupt controller (higher migration priority) is saved before the VFIO devices.
             Savevm.PutSectionStart(f, SavevmCodes.SectionFull, nextId, InterruptControllerIdstr, 0);

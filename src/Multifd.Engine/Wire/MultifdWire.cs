@@ -30,7 +30,9 @@ public static class MultifdWire
     }
 
     /// <summary>multifd_send_fill_packet for a device-state packet (multifd_device_state_send_prepare).</summary>
-    public static byte[] EncodeDeviceStatePacket(string idstr, uint instanceId, ReadOnlySpan<byte> payload)
+    /// <param name="nextPacketSize">The next_packet_size to write; null: the payload's length (what QEMU writes). A
+    /// hostile source may claim more than it sends.</param>
+    public static byte[] EncodeDeviceStatePacket(string idstr, uint instanceId, ReadOnlySpan<byte> payload, uint? nextPacketSize = null)
     {
         var packet = new byte[DeviceStateHeaderSize + payload.Length];
         WriteHeader(packet, FlagDeviceState);
@@ -38,7 +40,7 @@ public static class MultifdWire
         // strncpy into idstr[256], then the last byte is forced to NUL.
         idBytes.AsSpan(0, Math.Min(idBytes.Length, IdstrSize - 1)).CopyTo(packet.AsSpan(HeaderSize));
         BinaryPrimitives.WriteUInt32BigEndian(packet.AsSpan(HeaderSize + IdstrSize), instanceId);
-        BinaryPrimitives.WriteUInt32BigEndian(packet.AsSpan(HeaderSize + IdstrSize + 4), (uint)payload.Length);
+        BinaryPrimitives.WriteUInt32BigEndian(packet.AsSpan(HeaderSize + IdstrSize + 4), nextPacketSize ?? (uint)payload.Length);
         payload.CopyTo(packet.AsSpan(DeviceStateHeaderSize));
         return packet;
     }

@@ -11,6 +11,9 @@ public sealed class BadInputTests : IDisposable
     [InlineData("negative-size", "{ \"devices\": [ { \"name\": \"dev0\", \"stateBytes\": -5 } ] }", "devices[0].stateBytes: must not be negative (got -5)")]
     [InlineData("zero-channels", "{ \"destination\": { \"multifdChannels\": 0 } }", "destination.multifdChannels: must be between 1 and 16 (got 0)")]
     [InlineData("wrong-type", "{ \"channels\": { \"capacityBytes\": \"big\" } }", "channels.capacityBytes: ")]
+    [InlineData("unknown-machine", "{ \"source\": { \"machine\": \"sun4m\" } }", "source.machine: unknown machine type \"sun4m\"")]
+    [InlineData("machine-of-another-target", "{ \"destination\": { \"machine\": \"virt-10.0\" } }", "destination.machine: \"virt-10.0\" is not a machine type of x86_64")]
+    [InlineData("future-machine", "{ \"source\": { \"platform\": \"aarch64\", \"machine\": \"virt-12.0\" } }", "source.machine: machine type \"virt-12.0\" is newer than QEMU's latest (virt-11.0)")]
     public void MalformedScenarioIsOneLineAndWritesNothing(string name, string json, string expected)
     {
         var file = temp.File($"{name}.json");

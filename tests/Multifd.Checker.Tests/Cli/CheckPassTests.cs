@@ -25,8 +25,32 @@ public sealed class CheckPassTests : IDisposable
         Assert.Null(json["bundle"]);
         Assert.Empty(json["violations"]!.AsArray());
         Assert.Empty(json["missedSituations"]!.AsArray());
+        Assert.Empty(json["unmergedKnobs"]!.AsArray());
+        Assert.DoesNotContain("unmerged knobs", run.Out);
         Assert.Equal(30, (int?)json["outcomes"]!["success"]);
         Assert.False(Directory.Exists(temp.File("out")));
+    }
+
+    [Fact]
+    public void AScenarioWithTheCountLimitSaysInTheReportAndTheSummaryThatItIsNotMerged()
+    {
+        var scenario = ModelsFolder.LoadScenario("generous-limits");
+        scenario = scenario with
+        {
+            Name = "count-limit-on",
+            Devices = [scenario.Devices[0] with { Destination = scenario.Devices[0].Destination with { MaxQueuedBuffers = 4 } }],
+        };
+        var file = temp.File("count-limit-on.json");
+        File.WriteAllText(file, ScenarioLoader.ToJson(scenario));
+        var report = temp.File("report.json");
+        var run = CliRunner.Run("check", "--scenario", file, "--iterations", "3", "--report", report, "--out", temp.File("out"));
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("| unmerged knobs", run.Out);
+        Assert.Contains("x-migration-max-queued-buffers=4", run.Out);
+        var knobs = JsonNode.Parse(File.ReadAllText(report))!["unmergedKnobs"]!.AsArray();
+        Assert.Equal(
+            "dev0 destination: x-migration-max-queued-buffers=4 (proposed in the reviewed series (v2..v6, dc15bcb035), not merged)",
+            (string?)Assert.Single(knobs));
     }
 
     [Fact]

@@ -26,4 +26,15 @@ public class ListTests
         Assert.All(HostileKinds.Names, k => Assert.Contains(lines, l => l.StartsWith($"  {k} ", StringComparison.Ordinal)));
         Assert.All(Strategies.Names, s => Assert.Contains(lines, l => l.StartsWith($"  {s} ", StringComparison.Ordinal)));
     }
+
+    [Fact]
+    public void TheCountLimitIsLabelledNotMergedWhereverAScenarioOrVariantUsesIt()
+    {
+        var lines = CliRunner.Run("list").OutLines;
+        const string label = "proposed in the reviewed series (v2..v6, dc15bcb035), not merged";
+        Assert.Contains(lines, l => l.StartsWith("  tight-count-limit ", StringComparison.Ordinal) && l.Contains($"[uses x-migration-max-queued-buffers: {label}]"));
+        Assert.Contains(lines, l => l.StartsWith("  queued-count-drift ", StringComparison.Ordinal) && l.Contains(label));
+        // QEMU's knob set elsewhere: no other scenario carries the label.
+        Assert.DoesNotContain(lines, l => (l.StartsWith("  default ", StringComparison.Ordinal) || l.StartsWith("  generous-limits ", StringComparison.Ordinal)) && l.Contains("[uses"));
+    }
 }

@@ -60,6 +60,42 @@ public class MultifdRecvTests
     }
 
     [Fact]
+    public void TheRecvBufferIsAllocatedAtNextPacketSizeBeforeAnyCheckAndFreedAfterTheInsert()
+    {
+        Run(Packet(0, 0, [1, 2]), Packet(1, 0, [3], idstr: "0000:00:1f.7/vfio"));
+
+        var buffers = observer.All.Where(o => o.Event is DeviceStateRecvBuffer or BufferInserted or MigrationErrorSet)
+            .Select(o => $"{o.Event.TraceName} {o.Event.Args}").ToList();
+        Assert.Equal(
+        [
+            "multifd_device_state_recv dev0/vfio g_malloc 14",
+            "vfio_load_state_buffer_insert dev0 idx 0 size 2",
+            "multifd_device_state_recv dev0/vfio g_free 14",
+            // allocated for an idstr no device has, before the lookup refuses it
+            "multifd_device_state_recv 0000:00:1f.7/vfio g_malloc 13",
+            "multifd_device_state_recv 0000:00:1f.7/vfio g_free 13",
+            "migrate_set_error [Rejected] Unknown idstr 0000:00:1f.7/vfio or instance id 3 for load state buffer",
+        ], buffers);
+        Assert.All(observer.All.Where(o => o.Event is DeviceStateRecvBuffer), o => Assert.Equal("recv[ch0]", o.Thread));
+    }
+
+    [Fact]
+    public void AHostileNextPacketSizeIsAccountedNotAllocatedAndEndsAtTheChannelsEof()
+    {
+        var packet = MultifdWire.EncodeDeviceStatePacket("dev0/vfio", 3, VfioDeviceStatePacket.Encode(0, 0, [1]), nextPacketSize: uint.MaxValue);
+
+        Run(packet);
+
+        Assert.Equal(
+        [
+            new DeviceStateRecvBuffer("dev0/vfio", uint.MaxValue, Freed: false),
+            new DeviceStateRecvBuffer("dev0/vfio", uint.MaxValue, Freed: true),
+        ], observer.Events<DeviceStateRecvBuffer>());
+        Assert.Equal("multifd: unexpected EOF in device state payload", qemu.Error);
+        Assert.Empty(observer.Events<BufferIncoming>());
+    }
+
+    [Fact]
     public void BadMagicFailsTheMigration()
     {
         var packet = Packet(0, 0, [1]);

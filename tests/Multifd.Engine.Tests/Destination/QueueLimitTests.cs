@@ -8,8 +8,9 @@ namespace Multifd.Engine.Tests.Destination;
 /// BufferInserted, BufferChunkWritten and BufferLoaded carry.
 /// Size (x-migration-max-queued-buffers-size, 10.1): + data length on insert (config included), not rolled
 /// back on the error, - each write() chunk, never - for the config or buffers beyond it.
-/// Count (x-migration-max-queued-buffers, unmerged series): + 1 per insert (config included), not rolled
-/// back, - 1 after each data buffer's whole write (zero-length ones too).
+/// Count (x-migration-max-queued-buffers, proposed in the reviewed series v2..v6, dc15bcb035, not merged): off
+/// unless a test sets it; then + 1 per insert (config included), not rolled back, - 1 after each data buffer's
+/// whole write (zero-length ones too).
 /// </summary>
 public class QueueLimitTests
 {
@@ -26,7 +27,29 @@ public class QueueLimitTests
 
         var inserted = h.Observer.Events<BufferInserted>();
         Assert.Equal(new ulong[] { 6, 29, 39 }, inserted.Select(e => e.QueuedBytes));
-        Assert.Equal(new ulong[] { 1, 2, 3 }, inserted.Select(e => e.QueuedCount));
+    }
+
+    [Fact]
+    public void CountLimitIsOffUnlessAsked()
+    {
+        // QEMU as merged: the device has only the size limit; nothing counts buffers, nothing refuses by count.
+        Assert.Null(new VfioDeviceProperties().MaxQueuedBuffers);
+        var h = new LoadBufsHarness();
+        for (uint idx = 0; idx < 300; idx++)
+        {
+            Assert.Null(h.Insert(idx, [1]));
+        }
+
+        Assert.Empty(h.Observer.Events<QueueLimitExceeded>());
+        Assert.All(h.Observer.Events<BufferInserted>(), e => Assert.Equal(0ul, e.QueuedCount));
+        Assert.Equal(300ul, h.Observer.Events<BufferInserted>().Last().QueuedBytes);
+
+        // Asked for: the series' counter and its check are on.
+        var on = new LoadBufsHarness(new VfioDeviceProperties(MaxQueuedBuffers: 2));
+        Assert.Null(on.Insert(0, [1]));
+        Assert.Null(on.Insert(1, [1]));
+        Assert.Equal("dev0: queuing state buffer 2 would exceed the max of 2", on.Insert(2, [1])?.Message);
+        Assert.Equal(new ulong[] { 1, 2 }, on.Observer.Events<BufferInserted>().Select(e => e.QueuedCount));
     }
 
     [Fact]
@@ -85,7 +108,7 @@ public class QueueLimitTests
     [Fact]
     public void ConfigAndBuffersBeyondItAreNeverDecremented()
     {
-        var h = new LoadBufsHarness();
+        var h = new LoadBufsHarness(new VfioDeviceProperties(MaxQueuedBuffers: 100));
         Assert.Null(h.InsertConfig(1, Config));       // 23
         Assert.Null(h.Insert(0, new byte[4]));        // 27
         Assert.Null(h.Insert(5, new byte[7]));        // 34, beyond load_buf_idx_last
@@ -122,7 +145,7 @@ public class QueueLimitTests
     public void CountFallsOnlyAfterAWholeDataBufferIsWrittenZeroLengthIncluded()
     {
         // idx 0 (5 bytes) is written as 2 + 3; idx 1 is empty; the config stays counted.
-        var h = new LoadBufsHarness(partialWrites: [2]);
+        var h = new LoadBufsHarness(new VfioDeviceProperties(MaxQueuedBuffers: 100), partialWrites: [2]);
         Assert.Null(h.Insert(0, LoadBufsHarness.Bytes(5, 1)));
         Assert.Null(h.Insert(1, []));
         Assert.Null(h.InsertConfig(2, Config));
@@ -150,5 +173,42 @@ public class QueueLimitTests
         Assert.Null(h2.RunLoadThread());
         Assert.Null(h2.Insert(2, [1]));               // idx 0 was written: 1 + 1 = 2 <= 2
         Assert.Equal(2ul, h2.Observer.Events<BufferInserted>().Last().QueuedCount);
+    }
+
+    [Fact]
+    public void TheArrayGrowsToIdxPlusOneBeforeTheSizeLimitIsChecked()
+    {
+        // An 8-byte packet at a huge idx against a 4-byte limit: refused, but load_bufs already grew to idx + 1
+        // zero-filled elements (g_array_set_size in vfio_load_state_buffer_insert), which the limit does not count.
+        var h = new LoadBufsHarness(new VfioDeviceProperties(MaxQueuedBuffersSizeBytes: 4));
+
+        var error = h.Insert(uint.MaxValue - 1, new byte[8]);
+
+        Assert.Equal(ErrorKind.QueueLimit, error?.Kind);
+        var grown = Assert.Single(h.Observer.Events<StateBuffersSizeSet>());
+        Assert.Equal((0u, uint.MaxValue, 103_079_215_080ul), (grown.OldLen, grown.NewLen, grown.Bytes));
+        Assert.Equal(uint.MaxValue, h.Multifd.LoadBufsLength);
+    }
+
+    [Fact]
+    public void IdxUint32MaxIsRefusedBeforeTheArrayGrows()
+    {
+        foreach (var limit in new[] { 4ul, ulong.MaxValue })
+        {
+            var h = new LoadBufsHarness(new VfioDeviceProperties(MaxQueuedBuffersSizeBytes: limit));
+            Assert.Equal("dev0: packet index is invalid", h.Insert(uint.MaxValue, new byte[8])?.Message);
+            Assert.Empty(h.Observer.Events<StateBuffersSizeSet>());
+            Assert.Equal(0u, h.Multifd.LoadBufsLength);
+        }
+    }
+
+    [Fact]
+    public void TheArrayGrowsOnlyForAnIdxBeyondItsEnd()
+    {
+        var h = new LoadBufsHarness();
+        Assert.Null(h.Insert(2, [1]));
+        Assert.Null(h.Insert(0, [1]));
+        Assert.Null(h.Insert(3, [1]));
+        Assert.Equal(new (uint, uint)[] { (0, 3), (3, 4) }, h.Observer.Events<StateBuffersSizeSet>().Select(e => (e.OldLen, e.NewLen)));
     }
 }

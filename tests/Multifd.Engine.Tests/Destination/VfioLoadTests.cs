@@ -71,9 +71,23 @@ public class VfioLoadTests
         Assert.Equal("dev0: Multifd device transfer requested but unsupported in the current config", error?.Message);
     }
 
+    [Fact]
+    public void LoadSetupNamesTheCountLimitOnlyWhenItIsSet()
+    {
+        NewLoad(new VfioDeviceProperties(MaxQueuedBuffersSizeBytes: 4096));
+        var merged = observer.Events<LoadSetup>().Single();
+        Assert.Equal(ulong.MaxValue, merged.MaxQueuedBuffers);
+        Assert.DoesNotContain("max-queued-buffers ", merged.Args);
+        Assert.Contains("max-queued-buffers-size 4096", merged.Args);
+
+        NewLoad(new VfioDeviceProperties(MaxQueuedBuffers: 3));
+        Assert.Contains("max-queued-buffers 3", observer.Events<LoadSetup>().Last().Args);
+    }
+
     [Theory]
     [InlineData(Platform.X86_64, OnOffAuto.Auto, false)]
     [InlineData(Platform.Aarch64, OnOffAuto.Auto, true)]
+    [InlineData(Platform.Arm, OnOffAuto.Auto, true)]
     [InlineData(Platform.X86_64, OnOffAuto.On, true)]
     [InlineData(Platform.Aarch64, OnOffAuto.Off, false)]
     public void ConfigAfterIterIsOnForArmWhenAuto(Platform platform, OnOffAuto property, bool expected)

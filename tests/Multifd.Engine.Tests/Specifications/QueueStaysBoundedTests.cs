@@ -66,6 +66,15 @@ public class QueueStaysBoundedTests
         "dev0", "idx 1", "64 bytes", "64 bytes queued", "128 would be within", "160", "engine counter 200");
 
     [Fact]
+    public void WithoutTheCountLimitTheBufferCountIsNotCompared() => Holds(new QueueStaysBounded(),
+        // QEMU as merged keeps no buffer count: the engine reports 0 where the (unmerged) count limit is off.
+        Setup(bytes: 1000),
+        Inserted(0, 64, 0, 64),
+        Inserted(1, 64, 0, 128),
+        Chunk(0, 64, 64, 0, 64),
+        Loaded(0, 64, 0, 64));
+
+    [Fact]
     public void FailsWhenTheEngineLosesBytes() => Violated(new QueueStaysBounded(),
         [Setup(), Inserted(0, 64, 1, 64), Chunk(0, 64, 64, 1, 10)],
         "dev0", "engine counts 10 queued bytes", "0 are queued");

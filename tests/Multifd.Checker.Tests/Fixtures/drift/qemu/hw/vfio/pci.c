@@ -1,0 +1,5 @@
+/* Fixture: properties as quoted names. */
+static const char *props[] = {
+    "x-migration-multifd-transfer",
+    "x-migration-max-queued-buffers-size",
+};
