@@ -55,9 +55,14 @@ public static class CheckCommand
             HelpName = "N",
         };
 
+        var force = new Option<bool>("--force")
+        {
+            Description = "Run a --variant even on a scenario where it cannot show (by default that is refused)",
+        };
+
         var command = new Command("check", "Explore scenarios' schedules and check every property")
         {
-            scenarios, variant, iterations, timeBudget, strategy, seed, maxSteps, report, junit, output, parallel, shard, perSeed,
+            scenarios, variant, iterations, timeBudget, strategy, seed, maxSteps, report, junit, output, parallel, shard, perSeed, force,
         };
         command.SetAction(parse => Execute(context, new Request(
             parse.GetValue(scenarios) ?? [],
@@ -72,7 +77,8 @@ public static class CheckCommand
             parse.GetValue(output),
             parse.GetValue(parallel),
             parse.GetValue(shard),
-            parse.GetValue(perSeed))));
+            parse.GetValue(perSeed),
+            parse.GetValue(force))));
         return command;
     }
 
@@ -89,7 +95,8 @@ public static class CheckCommand
         string? OutDirectory,
         int? Parallel = null,
         string? Shard = null,
-        int? SchedulesPerSeed = null);
+        int? SchedulesPerSeed = null,
+        bool Force = false);
 
     private static int Execute(CliContext context, Request request)
     {
@@ -164,12 +171,18 @@ public static class CheckCommand
             throw new UsageException($"--out: {outDir} is a file, not a folder");
         }
 
-        var names = request.Scenarios.Count == 0 ? ["default"] : request.Scenarios;
+        var names = request.Scenarios.Count == 0 ? [DefaultScenarioFor(request.Variant)] : request.Scenarios;
         var plan = new List<(CheckOptions, string)>();
         foreach (var name in names)
         {
             var scenario = ModelsFolder.LoadScenario(name);
             var options = CheckOptions.For(scenario, request.Variant);
+            if (!request.Force && VariantApplicability.WhyNot(options.Variant, scenario) is { } why)
+            {
+                throw new UsageException($"variant {Variants.NameOf(options.Variant)} cannot show in scenario {scenario.Name}: {why} "
+                    + "(--force runs it anyway)");
+            }
+
             options = options with
             {
                 Iterations = request.Iterations
@@ -242,6 +255,24 @@ public static class CheckCommand
             MaxSteps = options.MaxSteps,
         },
     };
+
+    /// <summary>
+    /// The scenario `check --variant V` runs when no --scenario is given: the one V's entry in models/manifest.json names
+    /// (a "bug" entry first), so that the variant runs where it shows; "default" for no variant or one with no entry.
+    /// </summary>
+    public static string DefaultScenarioFor(string? variant)
+    {
+        if (variant is null || ModelsFolder.Find() is not { } models)
+        {
+            return "default";
+        }
+
+        var entries = Manifest.Load(models).Scenarios
+            .Where(e => (e.Variant ?? ModelsFolder.LoadScenario(e.Scenario).Variant) == variant)
+            .OrderBy(e => e.ExpectsPass ? 1 : 0)
+            .ToList();
+        return entries.Count > 0 ? entries[0].Scenario : "default";
+    }
 
     /// <summary>The file a scenario argument names (as ModelsFolder.LoadScenario resolves it).</summary>
     private static string ScenarioPath(string nameOrPath)
