@@ -57,6 +57,9 @@ public sealed record CheckResult
     /// <summary>An error of the checker itself (not a protocol bug).</summary>
     public string? InternalError { get; init; }
 
+    /// <summary>The run was stopped by an interrupt (SIGINT, SIGTERM) before it explored all it was asked to.</summary>
+    public bool Interrupted { get; init; }
+
     public bool FoundBug => Violation is not null;
 
     public Scenario Scenario => Options.Scenario;

@@ -20,7 +20,8 @@ public sealed record ExplorationProgress(int Schedules, int Target, double Elaps
 /// </summary>
 public static partial class Explorer
 {
-    public static CheckResult Run(CheckOptions options, IProgress<ExplorationProgress>? progress = null)
+    /// <param name="interrupt">When cancelled, the run stops after the schedule each worker is exploring (an interrupted run).</param>
+    public static CheckResult Run(CheckOptions options, IProgress<ExplorationProgress>? progress = null, CancellationToken interrupt = default)
     {
         if (options.ReplayTrace is not null)
         {
@@ -28,7 +29,7 @@ public static partial class Explorer
             return BlockMerge.Merge(options, [RunBlock(options, replay, null, null)], 0);
         }
 
-        return new ParallelExploration(options, progress).Run();
+        return new ParallelExploration(options, progress, interrupt).Run();
     }
 
     /// <summary>Explores one seed block with its own testing engine.</summary>

@@ -107,6 +107,12 @@ public static class CheckCommand
         var reports = new List<ScenarioReport>();
         foreach (var (options, file) in planned)
         {
+            if (context.Interruption.Requested)
+            {
+                context.Out.WriteLine($"not checked ({context.Interruption.SignalName}): {options.Scenario.Name}");
+                continue;
+            }
+
             reports.Add(CheckOne(context, console, options, file, outDirectory));
         }
 
@@ -128,6 +134,11 @@ public static class CheckCommand
         {
             context.Out.WriteLine($"inconclusive: {r.Scenario} passed {r.Iterations} schedules but never reached "
                 + $"{string.Join(", ", r.MissedSituations)} (raise --iterations or --time-budget)");
+        }
+
+        foreach (var r in reports.Where(r => r.Verdict == "interrupted"))
+        {
+            context.Out.WriteLine($"interrupted: {r.Scenario} by {r.InterruptedBy} after {r.Iterations} schedules, no violation found until then");
         }
 
         foreach (var r in reports.Where(r => r.Bundle is not null))
@@ -211,7 +222,7 @@ public static class CheckCommand
             + (options.Shard.IsWhole ? "" : $", shard {options.Shard} of the seed blocks"));
         context.Out.Flush();
 
-        var result = ProgressDisplay.Run(context, console, $"{options.Scenario.Name} ({variant})", options);
+        var result = ProgressDisplay.Run(context, console, $"{options.Scenario.Name} ({variant})", options, context.Interruption.Token);
         string? bundle = null;
         if (result.Violation is not null && result.Trace is not null && result.Timeline is not null)
         {
@@ -219,7 +230,8 @@ public static class CheckCommand
             WriteBundle(bundle, result, file);
         }
 
-        var report = ReportBuilder.For(result, TraceBundle.DisplayPath(file), bundle is null ? null : TraceBundle.DisplayPath(bundle));
+        var report = ReportBuilder.For(result, TraceBundle.DisplayPath(file), bundle is null ? null : TraceBundle.DisplayPath(bundle),
+            context.Interruption);
         SummaryTable.Write(console, report);
         return report;
     }
@@ -313,19 +325,5 @@ public static class CheckCommand
     }
 
     /// <summary>Writes a file whole or not at all: to a temporary file beside it, then renamed over it.</summary>
-    public static void WriteAtomically(string path, string text)
-    {
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.tmp-{Environment.ProcessId}");
-        try
-        {
-            File.WriteAllText(temp, text);
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
-    }
+    public static void WriteAtomically(string path, string text) => AtomicFile.Write(path, text);
 }
