@@ -48,7 +48,8 @@ public static partial class Explorer
         {
             collector.Finish();
             onSchedule?.Invoke(engine.TestReport.NumOfFoundBugs > 0);
-            if (shouldStop?.Invoke() == true)
+            // With a testing timeout Coyote keeps exploring past its iteration count: a block ends at its own size.
+            if (shouldStop?.Invoke() == true || collector.Started >= block.Schedules)
             {
                 engine.Stop();
             }
