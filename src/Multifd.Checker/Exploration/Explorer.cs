@@ -40,6 +40,7 @@ public static partial class Explorer
     {
         var collector = new Collector(options);
         var configuration = Configure(options with { Seed = block.Seed, Iterations = block.Schedules }, timeoutSeconds);
+        var timed = (timeoutSeconds ?? options.TimeBudgetSeconds) is not null; // as Configure sets Coyote's testing timeout
         var stopwatch = Stopwatch.StartNew();
         using var engine = TestingEngine.Create(configuration, collector.Iteration);
         engine.SetLogger(new MemoryLogger(VerbosityLevel.Error));
@@ -48,8 +49,9 @@ public static partial class Explorer
         {
             collector.Finish();
             onSchedule?.Invoke(engine.TestReport.NumOfFoundBugs > 0);
-            // With a testing timeout Coyote keeps exploring past its iteration count: a block ends at its own size.
-            if (shouldStop?.Invoke() == true || collector.Started >= block.Schedules)
+            // With a testing timeout Coyote keeps exploring past its iteration count: a block ends at its own size. (Only
+            // then: Stop() returns Run() before Coyote has gathered the last schedule's statistics.)
+            if (shouldStop?.Invoke() == true || (timed && collector.Started >= block.Schedules))
             {
                 engine.Stop();
             }
