@@ -14,13 +14,20 @@ public static class ExitCodes
     /// <summary>The checker's own failure.</summary>
     public const int Internal = 3;
 
-    /// <summary>The worst of two exit codes: internal error, then bug, then bad input or inconclusive, then pass.</summary>
+    /// <summary>Interrupted by SIGINT (Ctrl-C): 128 + 2. The report written holds what was explored until then.</summary>
+    public const int Interrupted = 130;
+
+    /// <summary>Interrupted by SIGTERM: 128 + 15.</summary>
+    public const int Terminated = 143;
+
+    /// <summary>The worst of two exit codes: internal error, then bug, then interrupted, then bad input or inconclusive, then pass.</summary>
     public static int Worst(int a, int b) => Rank(a) >= Rank(b) ? a : b;
 
     private static int Rank(int code) => code switch
     {
-        Internal => 3,
-        Bug => 2,
+        Internal => 4,
+        Bug => 3,
+        Interrupted or Terminated => 2,
         BadInput => 1,
         _ => 0,
     };
@@ -30,8 +37,11 @@ public static class ExitCodes
 public sealed class UsageException(string message) : Exception(message);
 
 /// <summary>Where a command writes, and whether it may draw live progress.</summary>
-public sealed class CliContext(TextWriter output, TextWriter error)
+public sealed class CliContext(TextWriter output, TextWriter error, Interruption? interruption = null)
 {
+    /// <summary>SIGINT and SIGTERM of the running process (never fires in-process unless a test requests it).</summary>
+    public Interruption Interruption { get; } = interruption ?? Interruption.None();
+
     public TextWriter Out { get; } = output;
 
     public TextWriter Error { get; } = error;

@@ -12,12 +12,17 @@ namespace Multifd.Cli;
 /// </summary>
 public static class Program
 {
-    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+    public static int Main(string[] args)
+    {
+        using var interruption = Interruption.ForProcess(Console.Error);
+        return Run(args, Console.Out, Console.Error, interruption);
+    }
 
     /// <summary>Runs the command in-process; everything goes to <paramref name="output"/> and <paramref name="error"/>.</summary>
-    public static int Run(string[] args, TextWriter output, TextWriter error)
+    /// <param name="interruption">Signals to stop on (default: none).</param>
+    public static int Run(string[] args, TextWriter output, TextWriter error, Interruption? interruption = null)
     {
-        var context = new CliContext(output, error);
+        var context = new CliContext(output, error, interruption);
         var root = BuildCommand(context);
         try
         {
@@ -70,6 +75,7 @@ public static class Program
         root.Subcommands.Add(ListCommand.Create(context));
         root.Subcommands.Add(BenchCommand.Create(context));
         root.Subcommands.Add(DriftCommand.Create(context));
+        root.Subcommands.Add(MergeCommand.Create(context));
         return root;
     }
 

@@ -15,6 +15,11 @@ public static class BenchMarkdown
                  (r.LoadAtStart is null ? "" : $", load average {r.LoadAtStart} at the start and {r.LoadAtEnd} at the end") +
                  ". Ratios are taken within this run; absolute rates depend on the machine and its load.");
         Line(md);
+        if (r.Interrupted)
+        {
+            Line(md, "**Interrupted** (SIGINT or SIGTERM): the tables below hold only the measurements completed before the signal.");
+            Line(md);
+        }
 
         if (r.Targets.Count > 0)
         {

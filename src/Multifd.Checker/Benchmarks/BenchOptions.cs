@@ -24,8 +24,13 @@ public sealed record BenchOptions
     /// <summary>Sections to run; empty: every section but "strategies".</summary>
     public IReadOnlySet<string> Sections { get; init; } = new HashSet<string>();
 
+    /// <summary>Cancelled by an interrupt (SIGINT, SIGTERM): no further measurement starts, the report holds those done.</summary>
+    public CancellationToken Interrupt { get; init; }
+
+    public bool Interrupted => Interrupt.IsCancellationRequested;
+
     public bool Runs(string section) =>
-        Sections.Count == 0 ? section != "strategies" : Sections.Contains(section);
+        !Interrupted && (Sections.Count == 0 ? section != "strategies" : Sections.Contains(section));
 
     /// <summary>Schedules per measurement of (a) and (b), and how many times each is measured (alternating).</summary>
     public int RateSchedules => Quick ? 100 : 300;

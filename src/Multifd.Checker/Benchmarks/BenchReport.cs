@@ -127,6 +127,9 @@ public sealed record BenchReport
 
     public double ElapsedSeconds { get; set; }
 
+    /// <summary>An interrupt (SIGINT, SIGTERM) stopped the run: the measurements present are those it completed.</summary>
+    public bool Interrupted { get; set; }
+
     public CoyoteCost? Coyote { get; set; }
 
     public DecisionBreakdown? Breakdown { get; set; }

@@ -62,6 +62,11 @@ public static class BenchRunner
         {
             foreach (var (d, b, c) in Sizes)
             {
+                if (options.Interrupted)
+                {
+                    break;
+                }
+
                 log($"sizes: {d}x{b}x{c}");
                 var sized = defaults with { Scenario = CoyoteRates.Sized(d, b, c) };
                 report.Sizes.Add(new SizeCost(d, b, c, CoyoteRates.Scenario(sized, options.SizeSchedules, sized.Scenario.Name)));
@@ -77,7 +82,7 @@ public static class BenchRunner
         if (options.Runs("memory"))
         {
             log($"memory: {options.MemorySchedules.Large} schedules of the default scenario");
-            report.Memory = MeasureMemory(defaults, options.MemorySchedules);
+            report.Memory = MeasureMemory(defaults, options.MemorySchedules, options.Interrupt);
         }
 
         var bugs = options.Runs("variants") || options.Runs("stress") || options.Runs("strategies") ? KnownBugs(models) : [];
@@ -85,6 +90,11 @@ public static class BenchRunner
         {
             foreach (var bug in bugs)
             {
+                if (options.Interrupted)
+                {
+                    break;
+                }
+
                 log($"variants: {bug.Entry.Label}");
                 report.Variants.Add(SearchVariant(bug, options.Strategy, options.VariantSeeds, options.VariantSecondsCap, options));
             }
@@ -94,6 +104,11 @@ public static class BenchRunner
         {
             foreach (var strategy in Strategies.Names)
             {
+                if (options.Interrupted)
+                {
+                    break;
+                }
+
                 log($"strategies: {strategy}");
                 var rate = CoyoteRates.Scenario(defaults with { Strategy = strategy }, options.RateSchedules, "default scenario");
                 report.Strategies.Add(new StrategyCost(strategy, rate,
@@ -106,12 +121,18 @@ public static class BenchRunner
         {
             foreach (var bug in bugs)
             {
+                if (options.Interrupted)
+                {
+                    break;
+                }
+
                 log($"stress: {bug.Entry.Label} on real threads");
                 report.Stress.Add(StressLoop.Run(bug.Entry.Label, bug.Entry.Property!, bug.Accepted, bug.Scenario, bug.Variant, options));
             }
         }
 
         report.ElapsedSeconds = total.Elapsed.TotalSeconds;
+        report.Interrupted = options.Interrupted;
         report.LoadAtEnd = LoadAverage();
         report.Targets.AddRange(Targets(report));
         return report;
@@ -129,7 +150,12 @@ public static class BenchRunner
                 Seed = seed,
                 Iterations = options.VariantScheduleCap,
                 TimeBudgetSeconds = secondsCap,
-            });
+            }, null, options.Interrupt);
+            if (result.Interrupted && result.Violation is null)
+            {
+                break; // an interrupted search measured nothing
+            }
+
             trials.Add(new SeedTrial(seed, result.FirstBugIteration, result.ElapsedSeconds,
                 result.Violation?.Property ?? (result.InternalError is null ? null : "internal")));
         }
@@ -182,7 +208,7 @@ public static class BenchRunner
         samples.Sum(s => s.Seconds), samples.Sum(s => s.DecisionsPerSchedule * s.Schedules) / samples.Sum(s => s.Schedules));
 
     /// <summary>(f) one exploration of the default scenario, sampled after a full collection at two schedule counts.</summary>
-    private static MemoryCost MeasureMemory(CheckOptions defaults, (int Small, int Large) at)
+    private static MemoryCost? MeasureMemory(CheckOptions defaults, (int Small, int Large) at, CancellationToken interrupt)
     {
         MemorySample? small = null;
         MemorySample? large = null;
@@ -200,7 +226,12 @@ public static class BenchRunner
                     large = sample;
                 }
             }
-        }));
+        }), interrupt);
+        if (interrupt.IsCancellationRequested && large is null)
+        {
+            return null; // interrupted before the second sample
+        }
+
         using var self = Process.GetCurrentProcess();
         return new MemoryCost(small ?? throw new InvalidOperationException("memory: the small sample was not taken"),
             large ?? throw new InvalidOperationException("memory: the large sample was not taken"), self.PeakWorkingSet64);

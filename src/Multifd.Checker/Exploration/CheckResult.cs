@@ -62,6 +62,8 @@ public sealed record CheckResult
 
     /// <summary>For an exhaustive search: how far it got and what it proves; null for sampling.</summary>
     public ExhaustiveSummary? Exhaustive { get; init; }
+    /// <summary>The run was stopped by an interrupt (SIGINT, SIGTERM) before it explored all it was asked to.</summary>
+    public bool Interrupted { get; init; }
 
     public bool FoundBug => Violation is not null;
 

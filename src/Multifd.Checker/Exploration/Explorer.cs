@@ -20,7 +20,8 @@ public sealed record ExplorationProgress(int Schedules, int Target, double Elaps
 /// </summary>
 public static partial class Explorer
 {
-    public static CheckResult Run(CheckOptions options, IProgress<ExplorationProgress>? progress = null)
+    /// <param name="interrupt">When cancelled, the run stops after the schedule each worker is exploring (an interrupted run).</param>
+    public static CheckResult Run(CheckOptions options, IProgress<ExplorationProgress>? progress = null, CancellationToken interrupt = default)
     {
         if (options.ReplayTrace is not null)
         {
@@ -30,10 +31,10 @@ public static partial class Explorer
 
         if (options.Exhaustive is not null)
         {
-            return RunExhaustive(options, progress);
+            return RunExhaustive(options, progress, interrupt);
         }
 
-        return new ParallelExploration(options, progress).Run();
+        return new ParallelExploration(options, progress, interrupt).Run();
     }
 
     /// <summary>Explores one seed block with its own testing engine.</summary>
@@ -44,6 +45,7 @@ public static partial class Explorer
     {
         var collector = new Collector(options);
         var configuration = Configure(options with { Seed = block.Seed, Iterations = block.Schedules }, timeoutSeconds);
+        var timed = (timeoutSeconds ?? options.TimeBudgetSeconds) is not null; // as Configure sets Coyote's testing timeout
         var stopwatch = Stopwatch.StartNew();
         using var engine = TestingEngine.Create(configuration, collector.Iteration);
         engine.SetLogger(new MemoryLogger(VerbosityLevel.Error));
@@ -52,7 +54,9 @@ public static partial class Explorer
         {
             collector.Finish();
             onSchedule?.Invoke(engine.TestReport.NumOfFoundBugs > 0);
-            if (shouldStop?.Invoke() == true)
+            // With a testing timeout Coyote keeps exploring past its iteration count: a block ends at its own size. (Only
+            // then: Stop() returns Run() before Coyote has gathered the last schedule's statistics.)
+            if (shouldStop?.Invoke() == true || (timed && collector.Started >= block.Schedules))
             {
                 engine.Stop();
             }

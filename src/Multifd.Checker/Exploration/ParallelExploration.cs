@@ -7,12 +7,14 @@ namespace Multifd.Checker.Exploration;
 /// with its own Coyote testing engine (Coyote keeps its runtime state per engine). Blocks are handed out in index order.
 /// Once a block fails, no block with a higher index is started and running ones stop after their current schedule,
 /// while lower blocks run to their end: the failure reported is the lowest block's, the one a run of one worker finds.
+/// When <c>interrupt</c> is cancelled (SIGINT, SIGTERM), every worker stops after its current schedule and no block
+/// is started: the result is marked <see cref="CheckResult.Interrupted"/> and holds what was explored until then.
 /// </summary>
 /// <remarks>
 /// Runs outside any controlled test: its lock is a plain monitor (Coyote's interception passes it through when no test
 /// iteration runs on the calling thread, as in the engine's iteration callbacks).
 /// </remarks>
-internal sealed class ParallelExploration(CheckOptions options, IProgress<ExplorationProgress>? progress)
+internal sealed class ParallelExploration(CheckOptions options, IProgress<ExplorationProgress>? progress, CancellationToken interrupt)
 {
     private readonly SeedPlan plan = new(options);
     private readonly object gate = new();
@@ -22,6 +24,7 @@ internal sealed class ParallelExploration(CheckOptions options, IProgress<Explor
     private long lowestFailed = long.MaxValue; // protected by gate
     private int schedules; // protected by gate
     private int bugs; // protected by gate
+    private bool interrupted; // protected by gate: the interrupt stopped a block or kept one from starting
 
     public CheckResult Run()
     {
@@ -42,7 +45,7 @@ internal sealed class ParallelExploration(CheckOptions options, IProgress<Explor
         stopwatch.Stop();
         lock (gate)
         {
-            return BlockMerge.Merge(options, results, stopwatch.Elapsed.TotalSeconds);
+            return BlockMerge.Merge(options, results, stopwatch.Elapsed.TotalSeconds) with { Interrupted = interrupted };
         }
     }
 
@@ -72,6 +75,12 @@ internal sealed class ParallelExploration(CheckOptions options, IProgress<Explor
                 return null;
             }
 
+            if (interrupt.IsCancellationRequested)
+            {
+                interrupted = true;
+                return null;
+            }
+
             nextBlock++;
             return block;
         }
@@ -81,6 +90,12 @@ internal sealed class ParallelExploration(CheckOptions options, IProgress<Explor
     {
         lock (gate)
         {
+            if (interrupt.IsCancellationRequested)
+            {
+                interrupted = true;
+                return true;
+            }
+
             return block.Index > lowestFailed || OutOfTime;
         }
     }

@@ -78,6 +78,7 @@ public static class TraceBundle
         System.IO.Directory.CreateDirectory(parent);
         var name = Path.GetFileName(final);
         var temp = Path.Combine(parent, $".{name}.tmp-{Environment.ProcessId}-{Path.GetRandomFileName()}");
+        AtomicFile.Track(temp, add: true);
         try
         {
             System.IO.Directory.CreateDirectory(temp);
@@ -97,6 +98,8 @@ public static class TraceBundle
             {
                 System.IO.Directory.Delete(temp, recursive: true);
             }
+
+            AtomicFile.Track(temp, add: false);
         }
     }
 

@@ -70,6 +70,7 @@ public static class BenchCommand
             Quick = quick,
             Strategy = strategy ?? "portfolio",
             Sections = sections.ToHashSet(),
+            Interrupt = context.Interruption.Token,
         };
         var stopwatch = Stopwatch.StartNew();
         var report = BenchRunner.Run(options, line =>
@@ -91,6 +92,12 @@ public static class BenchCommand
         context.Out.Write(table);
         context.Out.WriteLine($"json: {TraceBundle.DisplayPath(json)}");
         context.Out.WriteLine($"markdown: {TraceBundle.DisplayPath(markdown)}");
+        if (report.Interrupted)
+        {
+            context.Out.WriteLine($"interrupted: by {context.Interruption.SignalName} after {report.ElapsedSeconds:F0} s; the files hold the measurements completed");
+            return context.Interruption.ExitCode;
+        }
+
         return ExitCodes.Pass;
     }
 }

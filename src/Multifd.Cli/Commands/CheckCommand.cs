@@ -79,11 +79,15 @@ public static class CheckCommand
             Description = "With --exhaustive: stop after M schedules (the result is then not a proof); default: no limit",
             HelpName = "M",
         };
+        var force = new Option<bool>("--force")
+        {
+            Description = "Run a --variant even on a scenario where it cannot show (by default that is refused)",
+        };
 
         var command = new Command("check", "Explore scenarios' schedules and check every property")
         {
             scenarios, variant, iterations, timeBudget, strategy, seed, maxSteps, report, junit, output, parallel, shard, perSeed,
-            exhaustive, preemptionBound, delayBound, maxSchedules, estimate,
+            exhaustive, preemptionBound, delayBound, maxSchedules, estimate, force,
         };
         command.SetAction(parse => Execute(context, new Request(
             parse.GetValue(scenarios) ?? [],
@@ -103,7 +107,8 @@ public static class CheckCommand
             parse.GetValue(preemptionBound),
             parse.GetValue(maxSchedules),
             parse.GetValue(delayBound),
-            parse.GetValue(estimate))));
+            parse.GetValue(estimate),
+            parse.GetValue(force))));
         return command;
     }
 
@@ -125,7 +130,8 @@ public static class CheckCommand
         int? PreemptionBound = null,
         long? MaxSchedules = null,
         int? DelayBound = null,
-        int? Estimate = null);
+        int? Estimate = null,
+        bool Force = false);
 
     private static int Execute(CliContext context, Request request)
     {
@@ -136,6 +142,12 @@ public static class CheckCommand
         var reports = new List<ScenarioReport>();
         foreach (var (options, file) in planned)
         {
+            if (context.Interruption.Requested)
+            {
+                context.Out.WriteLine($"not checked ({context.Interruption.SignalName}): {options.Scenario.Name}");
+                continue;
+            }
+
             reports.Add(CheckOne(context, console, options, file, outDirectory));
         }
 
@@ -162,6 +174,11 @@ public static class CheckCommand
         foreach (var r in reports.Where(r => r.Exhaustive is not null))
         {
             context.Out.WriteLine($"exhaustive: {r.Exhaustive!.Claim}");
+        }
+
+        foreach (var r in reports.Where(r => r.Verdict == "interrupted"))
+        {
+            context.Out.WriteLine($"interrupted: {r.Scenario} by {r.InterruptedBy} after {r.Iterations} schedules, no violation found until then");
         }
 
         foreach (var r in reports.Where(r => r.Bundle is not null))
@@ -206,12 +223,18 @@ public static class CheckCommand
             throw new UsageException($"--out: {outDir} is a file, not a folder");
         }
 
-        var names = request.Scenarios.Count == 0 ? ["default"] : request.Scenarios;
+        var names = request.Scenarios.Count == 0 ? [DefaultScenarioFor(request.Variant)] : request.Scenarios;
         var plan = new List<(CheckOptions, string)>();
         foreach (var name in names)
         {
             var scenario = ModelsFolder.LoadScenario(name);
             var options = CheckOptions.For(scenario, request.Variant);
+            if (!request.Force && VariantApplicability.WhyNot(options.Variant, scenario) is { } why)
+            {
+                throw new UsageException($"variant {Variants.NameOf(options.Variant)} cannot show in scenario {scenario.Name}: {why} "
+                    + "(--force runs it anyway)");
+            }
+
             options = options with
             {
                 Iterations = request.Iterations
@@ -286,7 +309,7 @@ public static class CheckCommand
             + (options.Shard.IsWhole ? "" : $", shard {options.Shard} of the seed blocks"));
         context.Out.Flush();
 
-        var result = ProgressDisplay.Run(context, console, $"{options.Scenario.Name} ({variant})", options);
+        var result = ProgressDisplay.Run(context, console, $"{options.Scenario.Name} ({variant})", options, context.Interruption.Token);
         string? bundle = null;
         if (result.Violation is not null && result.Trace is not null && result.Timeline is not null)
         {
@@ -294,7 +317,8 @@ public static class CheckCommand
             WriteBundle(bundle, result, file);
         }
 
-        var report = ReportBuilder.For(result, TraceBundle.DisplayPath(file), bundle is null ? null : TraceBundle.DisplayPath(bundle));
+        var report = ReportBuilder.For(result, TraceBundle.DisplayPath(file), bundle is null ? null : TraceBundle.DisplayPath(bundle),
+            context.Interruption);
         SummaryTable.Write(console, report);
         return report;
     }
@@ -335,6 +359,24 @@ public static class CheckCommand
         },
     };
 
+    /// <summary>
+    /// The scenario `check --variant V` runs when no --scenario is given: the one V's entry in models/manifest.json names
+    /// (a "bug" entry first), so that the variant runs where it shows; "default" for no variant or one with no entry.
+    /// </summary>
+    public static string DefaultScenarioFor(string? variant)
+    {
+        if (variant is null || ModelsFolder.Find() is not { } models)
+        {
+            return "default";
+        }
+
+        var entries = Manifest.Load(models).Scenarios
+            .Where(e => (e.Variant ?? ModelsFolder.LoadScenario(e.Scenario).Variant) == variant)
+            .OrderBy(e => e.ExpectsPass ? 1 : 0)
+            .ToList();
+        return entries.Count > 0 ? entries[0].Scenario : "default";
+    }
+
     /// <summary>The file a scenario argument names (as ModelsFolder.LoadScenario resolves it).</summary>
     private static string ScenarioPath(string nameOrPath)
     {
@@ -374,19 +416,5 @@ public static class CheckCommand
     }
 
     /// <summary>Writes a file whole or not at all: to a temporary file beside it, then renamed over it.</summary>
-    public static void WriteAtomically(string path, string text)
-    {
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.tmp-{Environment.ProcessId}");
-        try
-        {
-            File.WriteAllText(temp, text);
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
-    }
+    public static void WriteAtomically(string path, string text) => AtomicFile.Write(path, text);
 }

@@ -66,7 +66,8 @@ public static class MinimizeCommand
         var bestSize = before;
         var searches = 0;
         var failing = 0;
-        for (var i = 0; i < attempts && stopwatch.Elapsed.TotalSeconds < timeBudget; i++)
+        var interruption = context.Interruption;
+        for (var i = 0; i < attempts && stopwatch.Elapsed.TotalSeconds < timeBudget && !interruption.Requested; i++)
         {
             var strategy = SearchStrategies[i % SearchStrategies.Length];
             var seed = (uint)(i / SearchStrategies.Length) + 1;
@@ -79,7 +80,7 @@ public static class MinimizeCommand
                 MaxSteps = Math.Max(100, bestSize.Steps),
                 TimeBudgetSeconds = Math.Max(1, timeBudget - (int)stopwatch.Elapsed.TotalSeconds),
             };
-            var result = Explorer.Run(options);
+            var result = Explorer.Run(options, null, interruption.Token);
             searches++;
             var size = result.Violation?.Property == bundle.Property && result.Timeline is not null && result.Trace is not null
                 ? Size.Of(EventLog.From(bundle.Property, "", "", result.Timeline), result.Trace)
@@ -97,11 +98,14 @@ public static class MinimizeCommand
             }
         }
 
-        o.WriteLine($"searched {searches} times in {stopwatch.Elapsed.TotalSeconds:F1} s; {failing} found {bundle.Property}");
+        o.WriteLine($"searched {searches} times in {stopwatch.Elapsed.TotalSeconds:F1} s; {failing} found {bundle.Property}"
+            + (interruption.Requested ? $" (interrupted by {interruption.SignalName}: the shortest found so far is kept)" : ""));
+        // Interrupted: the shortest schedule found so far is still written (and confirmed), then the command exits 130/143.
+        var exit = interruption.Requested ? interruption.ExitCode : ExitCodes.Bug;
         if (best is null)
         {
             o.WriteLine($"no shorter schedule found: {TraceBundle.DisplayPath(directory)} stays the shortest known ({before})");
-            return ExitCodes.Bug;
+            return exit;
         }
 
         var target = Path.Combine(outDirectory ?? Path.GetDirectoryName(Path.GetFullPath(directory))!,
@@ -113,13 +117,13 @@ public static class MinimizeCommand
         {
             Directory.Delete(target, recursive: true);
             o.WriteLine($"the shorter schedule did not replay ({check.Divergence}); nothing written");
-            return ExitCodes.Bug;
+            return exit;
         }
 
         o.WriteLine($"minimized: {before} -> {bestSize} (found by {best.Options.Strategy} seed {best.Options.Seed}; replay checked)");
         o.WriteLine($"bundle: {TraceBundle.DisplayPath(target)}");
         o.WriteLine($"replay: {TraceBundle.ReplayCommand(target)}");
-        return ExitCodes.Bug;
+        return exit;
     }
 
     /// <summary>The size of a failing schedule: timeline events (all, and without lock events) and Coyote decisions.</summary>

@@ -29,9 +29,13 @@ public static class ShowCommand
         context.Out.Write(format switch
         {
             "mermaid" => MermaidDiagram.Render(bundle.Events, title),
-            "html" => HtmlPage.Render(bundle.Events, devices, title, verbose),
+            "html" => HtmlPage.Render(bundle.Events, Limits(bundle), title),
             _ => TimelineText.Render(bundle.Events, devices, title, verbose),
         });
         return ExitCodes.Pass;
     }
+
+    /// <summary>Each destination device's queue limits as the scenario sets them.</summary>
+    public static IReadOnlyList<DeviceLimits> Limits(LoadedBundle bundle) =>
+        [.. bundle.Scenario.Devices.Select(d => new DeviceLimits(d.Name, d.Destination.MaxQueuedBuffers, d.Destination.MaxQueuedBuffersSizeBytes))];
 }

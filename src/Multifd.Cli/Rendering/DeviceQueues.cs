@@ -61,6 +61,9 @@ public sealed class DeviceQueues
         return true;
     }
 
+    /// <summary>The device's queued buffer count and bytes after the events applied so far.</summary>
+    public (ulong Count, ulong Bytes) Queued(string device) => states.TryGetValue(device, out var s) ? (s.Count, s.Bytes) : (0, 0);
+
     /// <summary>"3/5 q2 128B": load_buf_idx / load_buf_idx_last ("-" until the config buffer is known), queued count and bytes.</summary>
     public string Describe(string device)
     {

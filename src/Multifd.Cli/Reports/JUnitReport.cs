@@ -15,7 +15,7 @@ public static class JUnitReport
             new XAttribute("name", "multifd check"),
             new XAttribute("tests", reports.Count),
             new XAttribute("failures", reports.Count(r => r.Verdict == "bug" || (r.Verdict == "pass" && r.MissedSituations.Count > 0))),
-            new XAttribute("errors", reports.Count(r => r.Verdict == "error")),
+            new XAttribute("errors", reports.Count(r => r.Verdict is "error" or "interrupted")),
             new XAttribute("time", Seconds(reports.Sum(r => r.ElapsedSeconds))));
         foreach (var r in reports)
         {
@@ -37,6 +37,15 @@ public static class JUnitReport
                 new XAttribute("type", "internal"),
                 new XAttribute("message", r.InternalError ?? "internal error"),
                 r.InternalError));
+        }
+
+        if (r.Verdict == "interrupted")
+        {
+            var message = $"interrupted by {r.InterruptedBy} after {r.Iterations} schedules (of {r.Bounds.Iterations?.ToString(CultureInfo.InvariantCulture) ?? "a time budget"}); no violation until then";
+            testCase.Add(new XElement("error",
+                new XAttribute("type", "interrupted"),
+                new XAttribute("message", message),
+                message));
         }
 
         foreach (var v in r.Violations)

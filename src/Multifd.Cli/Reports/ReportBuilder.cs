@@ -27,15 +27,18 @@ public static class ReportBuilder
         return new ViolationReport(v.Property, v.Name, v.Message);
     }
 
-    public static ScenarioReport For(CheckResult result, string? scenarioFile, string? bundle)
+    /// <param name="interruption">The signals of the run: a result it stopped early is "interrupted" (unless it found a bug).</param>
+    public static ScenarioReport For(CheckResult result, string? scenarioFile, string? bundle, Interruption? interruption = null)
     {
         var options = result.Options;
         var violation = ViolationOf(result);
-        var verdict = result.InternalError is not null ? "error" : violation is not null ? "bug" : "pass";
+        var interrupted = result.Interrupted && interruption is not null;
+        var verdict = result.InternalError is not null ? "error" : violation is not null ? "bug" : interrupted ? "interrupted" : "pass";
         var exitCode = verdict switch
         {
             "error" => ExitCodes.Internal,
             "bug" => ExitCodes.Bug,
+            "interrupted" => interruption!.ExitCode,
             _ => result.MissedSituations.Count > 0 ? ExitCodes.BadInput : ExitCodes.Pass,
         };
         return new ScenarioReport
@@ -47,6 +50,7 @@ public static class ReportBuilder
             Variant = Variants.NameOf(options.Variant),
             Strategy = options.ReplayTrace is not null ? "replay" : result.Exhaustive is not null ? "exhaustive" : options.Strategy,
             Seed = options.Seed,
+            InterruptedBy = interrupted ? interruption!.SignalName : null,
             Iterations = result.SchedulesExplored,
             ElapsedSeconds = Math.Round(result.ElapsedSeconds, 3),
             SchedulesPerSecond = Math.Round(result.SchedulesPerSecond, 2),
@@ -64,7 +68,7 @@ public static class ReportBuilder
             Situations = new SortedDictionary<string, int>(result.Situations.ToDictionary()),
             MustReach = options.Scenario.MustReach,
             UnmergedKnobs = Checker.Scenarios.UnmergedKnobs.Of(options.Scenario),
-            MissedSituations = result.MissedSituations,
+            MissedSituations = interrupted ? [] : result.MissedSituations,
             Uncontrolled = result.Uncontrolled,
             InternalError = result.InternalError,
             Bounds = new BoundsReport(options.Iterations >= Commands.CheckCommand.UnboundedIterations ? null : options.Iterations,
@@ -100,7 +104,9 @@ public static class ReportBuilder
         var decisions = reports.Select(r => r.DecisionsPerSchedule).OfType<DecisionsReport>().ToList();
         return new ScenarioReport
         {
-            Verdict = reports.Any(r => r.Verdict == "error") ? "error" : firstBug is not null ? "bug" : "pass",
+            Verdict = reports.Any(r => r.Verdict == "error") ? "error" : firstBug is not null ? "bug"
+                : reports.Any(r => r.Verdict == "interrupted") ? "interrupted" : "pass",
+            InterruptedBy = reports.Select(r => r.InterruptedBy).FirstOrDefault(i => i is not null),
             ExitCode = reports.Select(r => r.ExitCode).Aggregate(ExitCodes.Pass, ExitCodes.Worst),
             Scenario = Join(reports.Select(r => r.Scenario)),
             Variant = Join(reports.Select(r => r.Variant)),

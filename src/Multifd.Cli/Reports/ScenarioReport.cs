@@ -65,8 +65,14 @@ public sealed record ToolsReport(string Multifd, string Coyote, string Dotnet);
 /// </summary>
 public sealed record ScenarioReport
 {
-    /// <summary>"pass" (no violation), "bug" (a property violated) or "error" (the checker itself failed).</summary>
+    /// <summary>
+    /// "pass" (no violation), "bug" (a property violated), "interrupted" (SIGINT or SIGTERM stopped the run before it
+    /// explored all it was asked to, and nothing was violated until then) or "error" (the checker itself failed).
+    /// </summary>
     public required string Verdict { get; init; }
+
+    /// <summary>"SIGINT" or "SIGTERM" for an interrupted run, else null.</summary>
+    public string? InterruptedBy { get; init; }
 
     /// <summary>The exit code this scenario alone gives.</summary>
     public required int ExitCode { get; init; }

@@ -13,12 +13,12 @@ public static class ProgressDisplay
 {
     public const double PlainIntervalSeconds = 10;
 
-    public static CheckResult Run(CliContext context, IAnsiConsole console, string label, CheckOptions options)
+    public static CheckResult Run(CliContext context, IAnsiConsole console, string label, CheckOptions options, CancellationToken interrupt = default)
     {
-        return context.IsTerminal ? RunLive(console, label, options) : RunPlain(context.Out, label, options);
+        return context.IsTerminal ? RunLive(console, label, options, interrupt) : RunPlain(context.Out, label, options, interrupt);
     }
 
-    private static CheckResult RunLive(IAnsiConsole console, string label, CheckOptions options)
+    private static CheckResult RunLive(IAnsiConsole console, string label, CheckOptions options, CancellationToken interrupt)
     {
         CheckResult? result = null;
         console.Progress()
@@ -32,14 +32,14 @@ public static class ProgressDisplay
                 {
                     task.Value = Fraction(p, options) * 1000;
                     task.Description = Markup.Escape(Describe(label, p));
-                }));
+                }), interrupt);
                 task.Value = 1000;
                 task.StopTask();
             });
         return result!;
     }
 
-    private static CheckResult RunPlain(TextWriter output, string label, CheckOptions options)
+    private static CheckResult RunPlain(TextWriter output, string label, CheckOptions options, CancellationToken interrupt)
     {
         var stopwatch = Stopwatch.StartNew();
         var next = PlainIntervalSeconds;
@@ -51,7 +51,7 @@ public static class ProgressDisplay
                 output.WriteLine($"  ... {Describe(label, p)}, {p.ElapsedSeconds.ToString("F0", CultureInfo.InvariantCulture)} s");
                 output.Flush();
             }
-        }));
+        }), interrupt);
         return result;
     }
 

@@ -82,6 +82,7 @@ public static class SummaryTable
     {
         "bug" => $"BUG: {string.Join("; ", r.Violations.Select(v => v.Property + " " + v.Name))}",
         "error" => "ERROR: the checker failed",
+        "interrupted" => $"INTERRUPTED by {r.InterruptedBy}: no violation in the schedules explored before it",
         _ when r.MissedSituations.Count > 0 => "INCONCLUSIVE: passed, but missed must-reach situations",
         _ => "pass",
     };

@@ -67,6 +67,22 @@ public class ShardTests
         Assert.Equal(4, b["spread"]!["seedBlocks"]!.GetValue<int>());
     }
 
+    /// <summary>With a time budget (a Coyote testing timeout, which makes Coyote ignore its iteration count) a seed block
+    /// still ends at its size, so a shard under a budget explores the run's blocks in order.</summary>
+    [Fact]
+    public void UnderATimeBudgetEachSeedBlockKeepsItsSize()
+    {
+        using var folder = new TempFolder();
+        var run = CliRunner.Run("check", "--iterations", "4000", "--schedules-per-seed", "3", "--shard", "2/2", "--time-budget", "3",
+            "--report", folder.File("r.json"));
+        Assert.True(run.ExitCode is 0 or 1, run.ToString());
+        var report = Report(folder.File("r.json"));
+        var schedules = report["iterations"]!.GetValue<int>();
+        var blocks = report["spread"]!["seedBlocks"]!.GetValue<int>();
+        Assert.True(schedules > 3, run.ToString());
+        Assert.True(blocks >= schedules / 3, $"{schedules} schedules in {blocks} seed blocks of 3");
+    }
+
     [Theory]
     [InlineData("--shard", "0/2", "--shard: \"0/2\" is not K/N")]
     [InlineData("--shard", "3/2", "--shard: \"3/2\" is not K/N")]

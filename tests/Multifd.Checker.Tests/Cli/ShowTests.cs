@@ -54,13 +54,17 @@ public partial class ShowTests(BugBundleFixture fixture)
     }
 
     [Fact]
-    public void HtmlIsOneSelfContainedPage()
+    public void HtmlIsOneSelfContainedSwimlanePage()
     {
         var run = CliRunner.Run("show", fixture.Bundle, "--format", "html");
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.StartsWith("<!DOCTYPE html>", run.Out);
         Assert.Contains("vfio_load_state_device_buffer_starved dev0 idx 0", run.Out);
-        Assert.DoesNotContain("<script", run.Out);
+        Assert.Contains("<script type=\"application/json\" id=\"swimlane-data\">", run.Out);
+        // Self-contained: nothing loaded from elsewhere (the only URL is SVG's namespace name).
+        Assert.DoesNotMatch(@"(src|href)=""(?!#)", run.Out);
+        Assert.DoesNotContain("https://", run.Out);
+        Assert.Single(Regex.Matches(run.Out, "http://"));
     }
 
     [Fact]

@@ -67,7 +67,8 @@ public static partial class Explorer
     /// testing engine whose strategy is a <see cref="ScheduleTree"/>; stops at the first violation, like sampling, with
     /// the failing schedule's trace and timeline for the same bundle.
     /// </summary>
-    public static CheckResult RunExhaustive(CheckOptions options, IProgress<ExplorationProgress>? progress = null)
+    public static CheckResult RunExhaustive(CheckOptions options, IProgress<ExplorationProgress>? progress = null,
+        CancellationToken interrupt = default)
     {
         var search = options.Exhaustive ?? throw new ArgumentException("not an exhaustive search", nameof(options));
         var tree = search.EstimateProbes is { } probes
@@ -99,6 +100,11 @@ public static partial class Explorer
         {
             tree.EndSchedule();
             collector.Finish();
+            if (interrupt.IsCancellationRequested)
+            {
+                tree.StopAtInterrupt();
+            }
+
             var bugs = engine.TestReport.NumOfFoundBugs;
             progress?.Report(new ExplorationProgress((int)Math.Min(int.MaxValue, tree.Schedules), target, stopwatch.Elapsed.TotalSeconds, bugs));
         });
@@ -136,7 +142,11 @@ public static partial class Explorer
             Uncontrolled = [.. report.UncontrolledInvocations],
         };
         var result = BlockMerge.Merge(options, [block], stopwatch.Elapsed.TotalSeconds);
-        return result with { Exhaustive = Summarize(options, tree, result.Violation, result.Uncontrolled) };
+        return result with
+        {
+            Exhaustive = Summarize(options, tree, result.Violation, result.Uncontrolled),
+            Interrupted = tree.End == SearchEnd.Interrupted,
+        };
     }
 
     /// <summary>
@@ -219,6 +229,7 @@ public static partial class Explorer
             var why = tree.End switch
             {
                 SearchEnd.MaxSchedules => $"stopped at --max-schedules {search.MaxSchedules} with schedules left",
+                SearchEnd.Interrupted => "stopped by an interrupt with schedules left",
                 SearchEnd.TimeBudget => $"stopped at the time budget of {options.TimeBudgetSeconds} s with schedules left",
                 SearchEnd.Nondeterminism => $"stopped: a replayed schedule did not repeat itself ({tree.Error})",
                 SearchEnd.Error => $"stopped: {tree.Error}",

@@ -23,6 +23,9 @@ public enum SearchEnd
     /// <summary>A replayed prefix did not behave as before: the scenario is not deterministic under Coyote.</summary>
     Nondeterminism,
 
+    /// <summary>SIGINT or SIGTERM stopped the search with schedules left.</summary>
+    Interrupted,
+
     /// <summary>The checker itself failed (e.g. Coyote's internals are not what the hook expects).</summary>
     Error,
 }
@@ -193,6 +196,9 @@ public sealed class ScheduleTree : IScheduleChooser
 
     /// <summary>Marks the search as ended by a violation (the engine stops after the failing schedule).</summary>
     public void StopAtViolation() => End ??= SearchEnd.Violation;
+
+    /// <summary>An interrupt: the search runs no schedule after the current one.</summary>
+    public void StopAtInterrupt() => End ??= SearchEnd.Interrupted;
 
     /// <summary>Marks the search as ended by a failure of the checker.</summary>
     public void StopAtError(string error)
