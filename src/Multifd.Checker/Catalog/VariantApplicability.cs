@@ -32,8 +32,11 @@ public static class VariantApplicability
                 ?? Need(scenario.Destination.Platform == Platform.Aarch64 && s.MultifdDevices.Any(s.DestinationAfterIter),
                     "needs an aarch64 destination with x-migration-load-config-after-iter in effect (on, or auto on aarch64): "
                     + "only there does the config wait for DEV_CONFIG_LOAD_READY and the interrupt controller"),
-            // P6 holds the engine's count to the buffers really queued with or without a limit: any multifd device shows it.
-            ProtocolVariant.QueuedCountDrift => s.NeedMultifdDevice(),
+            // QEMU as merged keeps no buffer count: only the count limit of the series (opt-in) has one to drift.
+            ProtocolVariant.QueuedCountDrift => s.NeedMultifdDevice()
+                ?? Need(s.MultifdDevices.Any(d => d.Destination.MaxQueuedBuffers is not null),
+                    "needs the count limit x-migration-max-queued-buffers (proposed in the reviewed series, not merged) on a multifd "
+                    + "device's destination: without it the engine keeps no queued-buffers count to drift"),
             ProtocolVariant.LockOrderInversion => s.NeedMultifdDevice(),
             ProtocolVariant.CleanupLockOrderInversion => s.NeedMultifdDevice(),
             ProtocolVariant.ZeroCopyDeviceState => s.NeedRealSource("multifd_send") ?? s.NeedMultifdDevice()

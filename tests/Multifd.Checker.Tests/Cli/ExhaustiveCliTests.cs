@@ -99,7 +99,6 @@ public sealed class ExhaustiveCliTests : IDisposable
     [InlineData("cleanup-without-bql", "P7")]
     [InlineData("lock-order-inversion", "P7")]
     [InlineData("cleanup-lock-order-inversion", "P7")]
-    [InlineData("queued-count-drift", "P6")]
     [InlineData("config-also-on-main-channel", "P9")]
     public void InScopeVariantIsFoundOnTheFirstSchedule(string variant, string property)
     {
