@@ -20,6 +20,7 @@ public static class Situations
         ("queue-near-limit", "the queued count or bytes came within one buffer of its limit"),
         ("multifd-after-eof", "a device-state buffer arrived after the main channel's QEMU_VM_EOF"),
         ("recv-sync", "the destination synced with the recv threads (multifd_recv_sync_main)"),
+        ("recv-sync-after-switchover", "the destination ran multifd_recv_sync_main (BQL held) after SWITCHOVER_START started the load threads"),
     ];
 
     public static IEnumerable<string> Names => All.Select(s => s.Name);
@@ -39,6 +40,7 @@ public sealed class SituationTracker(
     private readonly Dictionary<string, uint> lastIdx = [];
     private readonly Dictionary<string, uint> loadedUpTo = [];
     private bool mainDone;
+    private bool switchedOver;
 
     public IReadOnlyDictionary<string, int> Counts => counts;
 
@@ -99,8 +101,16 @@ public sealed class SituationTracker(
             case BufferIncoming when mainDone:
                 Hit("multifd-after-eof");
                 break;
+            case SwitchoverStartReceived:
+                switchedOver = true;
+                break;
             case RecvSyncMain:
                 Hit("recv-sync");
+                if (switchedOver)
+                {
+                    Hit("recv-sync-after-switchover");
+                }
+
                 break;
         }
     }

@@ -1,5 +1,6 @@
 using Multifd.Checker.Scenarios;
 using Multifd.Engine;
+using Multifd.Engine.Core;
 using Multifd.Engine.Destination;
 using Multifd.Engine.Ports;
 using Multifd.Engine.Source;
@@ -77,7 +78,8 @@ public sealed class SimulatedWorld : IMigrationObserver
         Main,
         Multifd,
         devices.Select(d => (Config(d.Spec, d.Spec.Source), (IVfioDevice)d.Source)).ToList(),
-        ReturnPath);
+        ReturnPath,
+        new RamWorkload(s.Ram.PrecopyRounds, s.Ram.JobsPerRound, s.Ram.JobsAtCompletion));
 
     public DestinationWorld DestinationWorld(Scenario s) => new(
         Main,
@@ -99,6 +101,12 @@ public sealed class SimulatedWorld : IMigrationObserver
         if (o.Event is MigrationThreadSetupComplete)
         {
             SourceSetupComplete.Release();
+        }
+
+        if (o.Event is MigrateSetState { NewState: MigrationStatus.Cancelling })
+        {
+            // migrate_cancel records no migration error; the failure it causes is attributed to it.
+            FirstErrorKind ??= ErrorKind.Cancelled;
         }
 
         if (o.Event is MigrationErrorSet e)
