@@ -134,10 +134,13 @@ public sealed class SimulatedWorld : IMigrationObserver
     {
         var packetsPerChannel = s.Devices.Sum(d => 1 + (d.StateBytes - d.PrecopyBytes + d.DataBufferSizeBytes - 1) / d.DataBufferSizeBytes)
                                 / Math.Max(1, s.Source.MultifdChannels) + 2;
+        // RAM on the channels: a SYNC per channel at setup, per precopy round and at completion, and the RAM jobs.
+        var syncs = 2 + s.Ram.PrecopyRounds;
+        var ramJobs = s.Ram.PrecopyRounds * s.Ram.JobsPerRound + s.Ram.JobsAtCompletion;
         return s.Faults.ToDictionary(f => f, f => f switch
         {
-            Fault.MultifdSendError or Fault.MultifdRecvError => packetsPerChannel * s.Source.MultifdChannels,
-            Fault.MainChannelEof => 4 + s.Devices.Sum(d => d.PrecopyBytes / d.DataBufferSizeBytes + 1),
+            Fault.MultifdSendError or Fault.MultifdRecvError => (packetsPerChannel + syncs) * s.Source.MultifdChannels + ramJobs,
+            Fault.MainChannelEof => 4 + syncs + s.Devices.Sum(d => d.PrecopyBytes / d.DataBufferSizeBytes + 1),
             Fault.DeviceReadError => s.Devices.Sum(d => d.StateBytes / d.DataBufferSizeBytes + 2),
             Fault.DeviceWriteError => s.Devices.Sum(d => d.StateBytes / d.DataBufferSizeBytes + 2),
             Fault.SourceCancel or Fault.SourceCancelAfterSetup => 1,
