@@ -8,7 +8,7 @@ public enum ProtocolVariant
 {
     /// <summary>QEMU 10.1 as merged (the protocol the checker must find no bug in).</summary>
     Correct,
-    /// <summary>ram_save_complete sends a final multifd SYNC with no MULTIFD_FLUSH marker (9.1 637280aeb2, fixed by 1d457daf86).</summary>
+    /// <summary>After its last scan's flush-and-sync, ram_save_complete sends one more multifd SYNC with no MULTIFD_FLUSH marker (9.1 637280aeb2, fixed by 1d457daf86).</summary>
     FinalSyncStrandsRecv,
     /// <summary>Load-thread cleanup waits once on thread_finished instead of looping while running (series v3 22/24).</summary>
     SingleWaitCleanup,

@@ -20,6 +20,8 @@ public static class Situations
         ("queue-near-limit", "the queued count or bytes came within one buffer of its limit"),
         ("multifd-after-eof", "a device-state buffer arrived after the main channel's QEMU_VM_EOF"),
         ("recv-sync", "the destination synced with the recv threads (multifd_recv_sync_main)"),
+        ("recv-sync-after-switchover", "the destination ran multifd_recv_sync_main (BQL held) after SWITCHOVER_START started the load threads"),
+        ("sync-among-device-state", "a recv thread read a SYNC packet between two device-state packets of its channel"),
     ];
 
     public static IEnumerable<string> Names => All.Select(s => s.Name);
@@ -39,6 +41,9 @@ public sealed class SituationTracker(
     private readonly Dictionary<string, uint> lastIdx = [];
     private readonly Dictionary<string, uint> loadedUpTo = [];
     private bool mainDone;
+    private bool switchedOver;
+    private readonly HashSet<string> deviceStateSeen = []; // recv threads that read a device-state packet
+    private readonly HashSet<string> syncAfterDeviceState = []; // ... and then a SYNC
 
     public IReadOnlyDictionary<string, int> Counts => counts;
 
@@ -96,11 +101,32 @@ public sealed class SituationTracker(
             case LoadStatePostMain:
                 mainDone = true;
                 break;
-            case BufferIncoming when mainDone:
-                Hit("multifd-after-eof");
+            case MultifdRecvUnfill { IsSync: true } when deviceStateSeen.Contains(o.Thread):
+                syncAfterDeviceState.Add(o.Thread);
+                break;
+            case BufferIncoming:
+                deviceStateSeen.Add(o.Thread);
+                if (syncAfterDeviceState.Remove(o.Thread))
+                {
+                    Hit("sync-among-device-state");
+                }
+
+                if (mainDone)
+                {
+                    Hit("multifd-after-eof");
+                }
+
+                break;
+            case SwitchoverStartReceived:
+                switchedOver = true;
                 break;
             case RecvSyncMain:
                 Hit("recv-sync");
+                if (switchedOver)
+                {
+                    Hit("recv-sync-after-switchover");
+                }
+
                 break;
         }
     }

@@ -13,7 +13,7 @@ public static class Variants
     [
         new(ProtocolVariant.Correct, "correct", "QEMU 10.1 as merged", "qemu 10.1 (f79afdf7da)"),
         new(ProtocolVariant.FinalSyncStrandsRecv, "final-sync-strands-recv",
-            "ram_save_complete sends a final multifd SYNC with no MULTIFD_FLUSH after it; recv threads park, the load thread starves",
+            "after its last scan's flush-and-sync, ram_save_complete syncs the send threads once more, a SYNC with no MULTIFD_FLUSH after it; recv threads park, the load thread starves",
             "637280aeb2 (9.1), fixed by 1d457daf86 (10.0)"),
         new(ProtocolVariant.SingleWaitCleanup, "single-wait-cleanup",
             "load-thread cleanup waits once on thread_finished instead of looping while running",

@@ -149,7 +149,7 @@ public sealed class MigrationRun
     private RunOutcome Finish(DestinationMigration destination, QemuProcess dstQemu, QemuProcess? srcQemu, SimulatedWorld world)
     {
         var end = new RunEnd(
-            SourceCompleted: srcQemu is { HasError: false },
+            SourceCompleted: srcQemu is { State: MigrationStatus.Completed },
             DestinationCompleted: destination.VmRunning,
             Devices: world.DeviceEnds(),
             ThreadsNotEnded: [.. Properties.Get<EveryThreadTerminates>().Running],

@@ -1,5 +1,6 @@
 using Multifd.Checker.Scenarios;
 using Multifd.Engine;
+using Multifd.Engine.Core;
 using Multifd.Engine.Destination;
 using Multifd.Engine.Ports;
 using Multifd.Engine.Source;
@@ -81,7 +82,8 @@ public sealed class SimulatedWorld : IMigrationObserver
         Main,
         Multifd,
         devices.Select(d => (Config(d.Spec, d.Spec.Source, s.Source.MachineType), (IVfioDevice)d.Source)).ToList(),
-        ReturnPath);
+        ReturnPath,
+        new RamWorkload(s.Ram.PrecopyRounds, s.Ram.JobsPerRound, s.Ram.JobsAtCompletion));
 
     public DestinationWorld DestinationWorld(Scenario s) => new(
         Main,
@@ -103,6 +105,12 @@ public sealed class SimulatedWorld : IMigrationObserver
         if (o.Event is MigrationThreadSetupComplete)
         {
             SourceSetupComplete.Release();
+        }
+
+        if (o.Event is MigrateSetState { NewState: MigrationStatus.Cancelling })
+        {
+            // migrate_cancel records no migration error; the failure it causes is attributed to it.
+            FirstErrorKind ??= ErrorKind.Cancelled;
         }
 
         if (o.Event is MigrationErrorSet e)
@@ -131,10 +139,13 @@ public sealed class SimulatedWorld : IMigrationObserver
     {
         var packetsPerChannel = s.Devices.Sum(d => 1 + (d.StateBytes - d.PrecopyBytes + d.DataBufferSizeBytes - 1) / d.DataBufferSizeBytes)
                                 / Math.Max(1, s.Source.MultifdChannels) + 2;
+        // RAM on the channels: a SYNC per channel at setup, per precopy round and at completion, and the RAM jobs.
+        var syncs = 2 + s.Ram.PrecopyRounds;
+        var ramJobs = s.Ram.PrecopyRounds * s.Ram.JobsPerRound + s.Ram.JobsAtCompletion;
         return s.Faults.ToDictionary(f => f, f => f switch
         {
-            Fault.MultifdSendError or Fault.MultifdRecvError => packetsPerChannel * s.Source.MultifdChannels,
-            Fault.MainChannelEof => 4 + s.Devices.Sum(d => d.PrecopyBytes / d.DataBufferSizeBytes + 1),
+            Fault.MultifdSendError or Fault.MultifdRecvError => (packetsPerChannel + syncs) * s.Source.MultifdChannels + ramJobs,
+            Fault.MainChannelEof => 4 + syncs + s.Devices.Sum(d => d.PrecopyBytes / d.DataBufferSizeBytes + 1),
             Fault.DeviceReadError => s.Devices.Sum(d => d.StateBytes / d.DataBufferSizeBytes + 2),
             Fault.DeviceWriteError => s.Devices.Sum(d => d.StateBytes / d.DataBufferSizeBytes + 2),
             Fault.SourceCancel or Fault.SourceCancelAfterSetup => 1,

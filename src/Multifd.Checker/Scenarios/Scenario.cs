@@ -39,6 +39,9 @@ public sealed record Scenario
     /// <summary>P13's bounds on what the destination allocates per device (see <see cref="MemorySpec"/>).</summary>
     public MemorySpec Memory { get; init; } = new();
 
+    /// <summary>What the guest's RAM gives multifd to send on the source (RAM jobs and rounds).</summary>
+    public RamSpec Ram { get; init; } = new();
+
     public ExplorationSpec Exploration { get; init; } = new();
 
     /// <summary>Situations every passing run of this scenario must reach (see Situations).</summary>
@@ -140,9 +143,25 @@ public sealed record MemorySpec
 
 public sealed record AssumptionSpec
 {
-    public bool SendThreadsDrainBeforeShutdown { get; init; } = true;
+    /// <summary>Model assumption, off by default (QEMU as merged): see ModelAssumptions.</summary>
+    public bool SendThreadsDrainBeforeShutdown { get; init; }
 
     public bool SpuriousWakeups { get; init; }
+}
+
+/// <summary>
+/// RAM on multifd (the source's RamWorkload): full scans completed in precopy (each ends with
+/// multifd_ram_flush_and_sync), multifd RAM jobs handed to multifd_send per precopy round, and in the completion
+/// phase (with the BQL held, while the save threads run) before its final flush-and-sync. Precopy RAM jobs compete
+/// with nothing (no save thread runs in precopy), so by default there are none.
+/// </summary>
+public sealed record RamSpec
+{
+    public int PrecopyRounds { get; init; } = 1;
+
+    public int JobsPerRound { get; init; }
+
+    public int JobsAtCompletion { get; init; } = 1;
 }
 
 public sealed record ExplorationSpec

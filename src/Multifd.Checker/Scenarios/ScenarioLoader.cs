@@ -96,6 +96,9 @@ public static class ScenarioLoader
 
         CheckSide(s.Source, "source", Check);
         CheckSide(s.Destination, "destination", Check);
+        Check(s.Ram.PrecopyRounds is >= 0 and <= 16, "ram.precopyRounds", $"must be between 0 and 16 (got {s.Ram.PrecopyRounds})");
+        Check(s.Ram.JobsPerRound is >= 0 and <= 64, "ram.jobsPerRound", $"must be between 0 and 64 (got {s.Ram.JobsPerRound})");
+        Check(s.Ram.JobsAtCompletion is >= 0 and <= 64, "ram.jobsAtCompletion", $"must be between 0 and 64 (got {s.Ram.JobsAtCompletion})");
         Check(s.Channels.CapacityBytes >= 0, "channels.capacityBytes", $"must not be negative (got {s.Channels.CapacityBytes})");
         Check(s.Faults.Distinct().Count() == s.Faults.Count, "faults", "lists a fault twice");
         Check(Variants.TryParse(s.Variant, out _), "variant",

@@ -15,6 +15,8 @@ public sealed class QemuProcess
 
     private readonly Func<bool>? spuriousWakeup;
 
+    private int state; // MigrationStatus: s->state, changed by compare-and-swap, read plainly as QEMU does
+
     /// <param name="spuriousWakeup">Where cond waits may wake spuriously, the world's choice for each wait.</param>
     public QemuProcess(Side side, Platform platform, IMigrationObserver observer, ProtocolVariant variant,
         Func<bool>? spuriousWakeup = null)
@@ -42,6 +44,28 @@ public sealed class QemuProcess
 
     /// <summary>migrate_has_error().</summary>
     public bool HasError => Error is not null;
+
+    /// <summary>s->state of the migration object (the source's migration state machine).</summary>
+    public MigrationStatus State => (MigrationStatus)state;
+
+    /// <summary>
+    /// migrate_set_state: moves the state from <paramref name="oldState"/> to <paramref name="newState"/> with a
+    /// compare-and-swap; traced only when it changed it. Returns whether it did.
+    /// </summary>
+    public bool SetState(MigrationStatus oldState, MigrationStatus newState)
+    {
+        if (Interlocked.CompareExchange(ref state, (int)newState, (int)oldState) != (int)oldState)
+        {
+            return false;
+        }
+
+        Trace(new MigrateSetState(newState));
+        return true;
+    }
+
+    /// <summary>migration_is_running(): the states in which a migration is still under way.</summary>
+    public static bool IsRunning(MigrationStatus s) =>
+        s is MigrationStatus.Setup or MigrationStatus.Active or MigrationStatus.Device or MigrationStatus.Cancelling;
 
     /// <summary>Emits a trace event from the calling thread.</summary>
     public void Trace(MigrationEvent e) => observer.On(new Observation(Side, QemuThread.Current.Name, e));

@@ -150,7 +150,10 @@ public sealed class MultifdRecv
         return loadStateBuffer(idstr, instanceId, payload);
     }
 
-    /// <summary>The RAM branch: the model's RAM packets carry no pages; a SYNC parks the thread until the main thread syncs.</summary>
+    /// <summary>
+    /// The RAM branch: a RAM job's packet (the model's carry no pages, so there is nothing to load) or a SYNC, which
+    /// posts multifd_recv_state->sem_sync and parks the thread on its p->sem_sync until the main thread syncs.
+    /// </summary>
     private LoadError? RecvRam(RecvParams p, QemuFileReader reader, uint flags)
     {
         var rest = new byte[MultifdWire.RamPacketSize - MultifdWire.HeaderSize];
@@ -159,6 +162,7 @@ public sealed class MultifdRecv
             return new("multifd: unexpected EOF after packet header", ErrorKind.Channel);
         }
 
+        qemu.Trace(new MultifdRecvUnfill(p.Id, MultifdWire.RamPacketNum(rest), flags, 0));
         if ((flags & MultifdWire.FlagSync) != 0)
         {
             semSync.Post();
@@ -170,6 +174,8 @@ public sealed class MultifdRecv
 
     /// <summary>
     /// multifd_recv_sync_main (main thread, BQL held): waits for every channel's SYNC, then releases them.
+    /// As in QEMU, nothing but a recv thread's SYNC posts multifd_recv_state->sem_sync: if a recv thread fails
+    /// before its SYNC, this waits for ever, holding the BQL (finding F7).
     /// </summary>
     public void SyncMain()
     {
@@ -192,6 +198,7 @@ public sealed class MultifdRecv
     /// </summary>
     public void TerminateThreads(LoadError? error)
     {
+        qemu.Trace(new MultifdRecvTerminateThreads(error is not null));
         if (Interlocked.Exchange(ref exiting, 1) == 1)
         {
             if (error is not null)

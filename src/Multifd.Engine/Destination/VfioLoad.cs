@@ -116,41 +116,20 @@ public sealed class VfioLoad(QemuProcess qemu, MigrationParameters parameters, V
         return f.Error;
     }
 
-    /// <summary>vfio_load_buffer -> qemu_file_get_to_fd: copies main-channel data into data_fd, looping on partial writes.</summary>
+    /// <summary>
+    /// vfio_load_buffer -> qemu_file_get_to_fd: copies main-channel data into data_fd in chunks of what the
+    /// QEMUFile's buffer holds, refilling it between writes and looping on partial writes.
+    /// </summary>
     private int LoadBuffer(QemuFileReader f, ulong size, out LoadError? error)
     {
         error = null;
-        if (size > MultifdRecv.MaxModelPacketBytes)
-        {
-            error = new($"{Name}: device data of {size} bytes (beyond what the model allocates)", ErrorKind.Rejected);
-            return -Errno.EINVAL;
-        }
-
-        var buf = new byte[size];
-        if (!f.GetBuffer(buf))
-        {
-            error = new($"{Name}: main channel read failed: {f.Error}", ErrorKind.Channel);
-            return f.Error;
-        }
-
-        var cur = 0;
-        var ret = 0;
-        while (cur < buf.Length)
-        {
-            ret = device.Write(buf.AsSpan(cur));
-            if (ret <= 0)
-            {
-                ret = ret == 0 ? -Errno.EIO : ret;
-                break;
-            }
-
-            cur += ret;
-        }
-
-        qemu.Trace(new LoadStateDeviceData(Name, buf.Length, ret < 0 ? ret : 0));
+        var ret = f.GetToFd(device.Write, size);
+        qemu.Trace(new LoadStateDeviceData(Name, (int)Math.Min(size, int.MaxValue), ret));
         if (ret < 0)
         {
-            error = new($"{Name}: writing device data failed: {-ret}", ErrorKind.Device);
+            error = f.Error != 0
+                ? new($"{Name}: main channel read failed: {f.Error}", ErrorKind.Channel)
+                : new($"{Name}: writing device data failed: {-ret}", ErrorKind.Device);
             return ret;
         }
 

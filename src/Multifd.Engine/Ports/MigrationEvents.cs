@@ -171,6 +171,42 @@ public sealed record SaveThreadsJoined(bool Ok) : MigrationEvent
     public override string Args => Ok ? "ok" : "failed";
 }
 
+/// <summary>multifd_send_fill: a send thread filled a RAM or SYNC packet (no event for device state, as in QEMU).</summary>
+public sealed record MultifdSendFill(int Id, ulong PacketNum, uint Flags, uint NextPacketSize) : MigrationEvent
+{
+    public bool IsSync => (Flags & Wire.MultifdWire.FlagSync) != 0;
+    public override string TraceName => "multifd_send_fill";
+    public override string Args => $"channel {Id} packet_num {PacketNum} flags 0x{Flags:x} next packet size {NextPacketSize}";
+}
+
+/// <summary>multifd_send_sync_main: the migration thread synced with every send thread.</summary>
+public sealed record MultifdSendSyncMain(long PacketNum) : MigrationEvent
+{
+    public override string TraceName => "multifd_send_sync_main";
+    public override string Args => $"packet num {PacketNum}";
+}
+
+/// <summary>multifd_send_terminate_threads (from multifd_send_shutdown).</summary>
+public sealed record MultifdSendTerminateThreads : MigrationEvent
+{
+    public override string TraceName => "multifd_send_terminate_threads";
+    public override string Args => "";
+}
+
+/// <summary>migration_cancel (migrate_cancel from the monitor).</summary>
+public sealed record MigrationCancel : MigrationEvent
+{
+    public override string TraceName => "migration_cancel";
+    public override string Args => "";
+}
+
+/// <summary>migrate_set_state: s->state changed.</summary>
+public sealed record MigrateSetState(Core.MigrationStatus NewState) : MigrationEvent
+{
+    public override string TraceName => "migrate_set_state";
+    public override string Args => $"new state {Core.MigrationStatusNames.QemuName(NewState)}";
+}
+
 /// <summary>vmstate_downtime_checkpoint.</summary>
 public sealed record Checkpoint(string Name) : MigrationEvent
 {
@@ -226,6 +262,21 @@ public sealed record RecvSyncMain(bool Ok) : MigrationEvent
 {
     public override string TraceName => "multifd_recv_sync_main";
     public override string Args => Ok ? "" : "failed";
+}
+
+/// <summary>multifd_recv_unfill: a recv thread read a RAM or SYNC packet.</summary>
+public sealed record MultifdRecvUnfill(int Id, ulong PacketNum, uint Flags, uint NextPacketSize) : MigrationEvent
+{
+    public bool IsSync => (Flags & Wire.MultifdWire.FlagSync) != 0;
+    public override string TraceName => "multifd_recv_unfill";
+    public override string Args => $"channel {Id} packet_num {PacketNum} flags 0x{Flags:x} next packet size {NextPacketSize}";
+}
+
+/// <summary>multifd_recv_terminate_threads(error): traced on every call, before the first-caller check.</summary>
+public sealed record MultifdRecvTerminateThreads(bool Error) : MigrationEvent
+{
+    public override string TraceName => "multifd_recv_terminate_threads";
+    public override string Args => $"error {(Error ? 1 : 0)}";
 }
 
 public sealed record LoadThreadSubmitted(string Name) : MigrationEvent

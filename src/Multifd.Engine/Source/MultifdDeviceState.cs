@@ -13,7 +13,7 @@ public sealed class MultifdDeviceState
     private readonly MultifdSend multifdSend;
     private readonly QemuMutex queueJobMutex;
     private readonly QemuThreadPool threads;
-    private DeviceStatePayload? sendData; // protected by queueJobMutex
+    private MultifdSendData? sendData; // protected by queueJobMutex
     private int threadsAbort; // atomic
     private bool spawning = true;
 

@@ -14,8 +14,18 @@ public enum MultifdSyncReq
     All,
 }
 
-/// <summary>A filled MultiFDSendData slot: a device-state payload (RAM pages are not modelled).</summary>
-public sealed record DeviceStatePayload(string Idstr, uint InstanceId, byte[] Buf, string Device, uint Idx, bool IsConfig);
+/// <summary>A filled MultiFDSendData slot: a RAM job or a device-state payload (the union's two members).</summary>
+public abstract record MultifdSendData;
+
+/// <summary>The device-state member of MultiFDSendData (MultiFDDeviceState_t).</summary>
+public sealed record DeviceStatePayload(string Idstr, uint InstanceId, byte[] Buf, string Device, uint Idx, bool IsConfig)
+    : MultifdSendData;
+
+/// <summary>
+/// The RAM member of MultiFDSendData (MultiFDPages_t), as multifd_queue_page hands it to multifd_send when it is
+/// full or at a flush. Simplification: it carries no pages; it is sent as a RAM packet of header and packet_num.
+/// </summary>
+public sealed record RamPayload : MultifdSendData;
 
 /// <summary>
 /// The source half of migration/multifd.c: multifd_send_state, multifd_send, the send threads, the sync
@@ -61,7 +71,7 @@ public sealed class MultifdSend
     /// multifd_send: hands the filled slot to the next free channel (round-robin) and takes that channel's
     /// empty slot. Returns false once the send side is exiting.
     /// </summary>
-    public bool Send(ref DeviceStatePayload? sendData)
+    public bool Send(ref MultifdSendData? sendData)
     {
         if (ShouldExit)
         {
@@ -75,6 +85,7 @@ public sealed class MultifdSend
 
             SendParams p;
             var i = nextChannel % channels.Length;
+            var start = i;
             while (true)
             {
                 if (ShouldExit)
@@ -91,6 +102,14 @@ public sealed class MultifdSend
                 }
 
                 i = (i + 1) % channels.Length;
+                if (i == start)
+                {
+                    // Every channel has a job: QEMU busy-waits here until a send thread clears pending_job (a
+                    // channels_ready token does not always mean a free channel: multifd_send_sync_main takes tokens
+                    // too). Simplification: the model sleeps after each full pass (a controlled delay under Coyote),
+                    // so that the scheduler, like a real one, runs the send threads instead of the spin.
+                    Thread.Sleep(1);
+                }
             }
 
             QemuAssert.That(p.Data is null, $"send[ch{p.Id}]: data slot not empty");
@@ -110,16 +129,17 @@ public sealed class MultifdSend
             channelsReady.Post();
             p.Sem.Wait();
 
-            var hasJob = Volatile.Read(ref p.PendingJob);
-            // Model assumption SendThreadsDrainBeforeShutdown: a thread woken with a job writes it first.
-            if (ShouldExit && !(hasJob && assumptions.SendThreadsDrainBeforeShutdown))
+            // As QEMU: multifd_send_should_exit() is checked before pending_job, so a thread woken with a job
+            // while exiting leaves without writing it (finding F3). Model assumption
+            // SendThreadsDrainBeforeShutdown (off by default): such a thread writes its job first.
+            if (ShouldExit && !(assumptions.SendThreadsDrainBeforeShutdown && Volatile.Read(ref p.PendingJob)))
             {
                 break;
             }
 
-            if (hasJob)
+            if (Volatile.Read(ref p.PendingJob))
             {
-                error = SendDeviceState(p);
+                error = p.Data is DeviceStatePayload ? SendDeviceState(p) : SendRam(p);
                 if (error is not null)
                 {
                     break;
@@ -134,14 +154,14 @@ public sealed class MultifdSend
                 QemuAssert.That(req != MultifdSyncReq.None, $"send[ch{p.Id}]: woken with neither a job nor a sync");
                 if (req == MultifdSyncReq.All)
                 {
-                    var packet = MultifdWire.EncodeRamSyncPacket((ulong)Interlocked.Increment(ref packetNum));
-                    if (p.Channel.Write(packet) is var ret and < 0)
+                    // Only push the SYNC packet if it involves a remote sync.
+                    var num = (ulong)Interlocked.Increment(ref packetNum) - 1;
+                    qemu.Trace(new MultifdSendFill(p.Id, num, MultifdWire.FlagSync, 0));
+                    if (p.Channel.Write(MultifdWire.EncodeRamPacket(num, MultifdWire.FlagSync)) is var ret and < 0)
                     {
                         error = $"multifd_send_{p.Id}: write of SYNC packet failed: {-ret}";
                         break;
                     }
-
-                    qemu.Trace(new PacketSent(p.Id, null, 0, false, false));
                 }
 
                 Volatile.Write(ref p.PendingSync, (int)MultifdSyncReq.None);
@@ -157,10 +177,24 @@ public sealed class MultifdSend
         }
     }
 
+    /// <summary>A RAM job: multifd_send_fill_packet (send_prepare) + writev + multifd_send_data_clear. Returns null or the error.</summary>
+    private string? SendRam(SendParams p)
+    {
+        p.Data = null;
+        var num = (ulong)Interlocked.Increment(ref packetNum) - 1;
+        qemu.Trace(new MultifdSendFill(p.Id, num, 0, 0));
+        if (p.Channel.Write(MultifdWire.EncodeRamPacket(num, 0)) is var ret and < 0)
+        {
+            return $"multifd_send_{p.Id}: writev failed: {-ret}";
+        }
+
+        return null;
+    }
+
     /// <summary>multifd_device_state_send_prepare + writev + payload free. Returns null or the error.</summary>
     private string? SendDeviceState(SendParams p)
     {
-        var data = p.Data!;
+        var data = (DeviceStatePayload)p.Data!;
         p.Data = null;
         var packet = MultifdWire.EncodeDeviceStatePacket(data.Idstr, data.InstanceId, data.Buf);
         // 10.1 (6be7696129) masks QIO_CHANNEL_WRITE_FLAG_ZERO_COPY for device-state packets.
@@ -204,10 +238,13 @@ public sealed class MultifdSend
             p.SemSync.Wait();
         }
 
-        return ShouldExit ? -1 : 0;
+        // As QEMU, 0 even if a channel failed after the last wait: the caller goes on, and the failure shows
+        // at the next multifd_send or in the migration state.
+        qemu.Trace(new MultifdSendSyncMain(packetNum)); // a plain read, as the trace's in QEMU
+        return 0;
     }
 
-    /// <summary>multifd_send_set_error: the first error wins; later ones are dropped.</summary>
+    /// <summary>multifd_send_error_propagate (10.1: multifd_send_set_error): the first error wins; later ones are dropped.</summary>
     private void SetError(string message, ErrorKind kind)
     {
         if (Interlocked.Exchange(ref exiting, 1) == 1)
@@ -216,6 +253,12 @@ public sealed class MultifdSend
         }
 
         qemu.SetError(message, kind);
+        // multifd_send_error_propagate also fails the migration if it is still under way.
+        var state = qemu.State;
+        if (state is MigrationStatus.Setup or MigrationStatus.Active or MigrationStatus.Device)
+        {
+            qemu.SetState(state, MigrationStatus.Failed);
+        }
     }
 
     /// <summary>multifd_send_kick_main: wakes a migration thread in sync_main or a producer in multifd_send.</summary>
@@ -231,13 +274,16 @@ public sealed class MultifdSend
     /// </summary>
     public void Shutdown()
     {
+        qemu.Trace(new MultifdSendTerminateThreads());
         Volatile.Write(ref exiting, 1);
         foreach (var p in channels)
         {
             p.Sem.Post();
             if (!assumptions.SendThreadsDrainBeforeShutdown)
             {
-                p.Channel.CloseWrite(); // qio_channel_shutdown(BOTH): unsent jobs never reach the peer
+                // migration_ioc_shutdown_gracefully -> qio_channel_shutdown(BOTH) before the join: the peer reads
+                // what was written, then the end of the stream; a job not yet written never reaches it.
+                p.Channel.CloseWrite();
             }
         }
 
@@ -263,7 +309,7 @@ public sealed class MultifdSend
         public readonly QemuSemaphore SemSync = qemu.NewSemaphore($"send[ch{id}].sem_sync");
         public bool PendingJob;
         public int PendingSync;
-        public DeviceStatePayload? Data;
+        public MultifdSendData? Data;
         public QemuThread? Thread;
     }
 }

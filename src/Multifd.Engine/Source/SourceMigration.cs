@@ -6,15 +6,26 @@ namespace Multifd.Engine.Source;
 
 /// <summary>The source's world: its channels and devices.</summary>
 /// <param name="ReturnPath">The return path from the destination, or null when the capability is off.</param>
+/// <param name="Ram">What RAM gives multifd to send (null: <see cref="RamWorkload"/>'s defaults).</param>
 public sealed record SourceWorld(
     IMigrationChannel Main,
     IReadOnlyList<IMigrationChannel> Multifd,
     IReadOnlyList<(VfioDeviceConfig Config, IVfioDevice Device)> Devices,
-    IMigrationChannel? ReturnPath = null);
+    IMigrationChannel? ReturnPath = null,
+    RamWorkload? Ram = null);
+
+/// <summary>
+/// The guest RAM as multifd sees it: how many full scans (rounds) precopy completes, and how many multifd RAM jobs
+/// (multifd_send of a full MultiFDPages_t) each round and the completion phase hand to the send threads.
+/// Simplification: no pages, no dirty tracking; a round is one precopy iteration's RAM section, ended by the scan
+/// wrapping past the last RAM block (find_dirty_block), and the completion phase has one such wrap.
+/// </summary>
+public sealed record RamWorkload(int PrecopyRounds = 1, int JobsPerRound = 0, int JobsAtCompletion = 1);
 
 /// <summary>
 /// The source QEMU: the migration thread ("mig/src/main" in QEMU, <c>mig</c> here) from setup through
-/// precopy and completion to cleanup (migration/migration.c, savevm.c, ram.c as far as multifd sync goes).
+/// precopy and completion to cleanup (migration/migration.c, savevm.c, ram.c as far as multifd goes), with
+/// the migration state machine (s->state) and migrate_cancel.
 /// </summary>
 public sealed class SourceMigration
 {
@@ -24,6 +35,7 @@ public sealed class SourceMigration
     private readonly QemuProcess qemu;
     private readonly MigrationParameters parameters;
     private readonly SourceWorld world;
+    private readonly RamWorkload ram;
     private readonly MultifdSend? multifdSend;
     private readonly MultifdDeviceState? deviceState;
     private readonly List<VfioSave> vfio;
@@ -34,6 +46,7 @@ public sealed class SourceMigration
         this.qemu = qemu;
         this.parameters = parameters;
         this.world = world;
+        ram = world.Ram ?? new RamWorkload();
         f = new QemuFileWriter(world.Main);
         vfio = world.Devices.Select(d => new VfioSave(qemu, parameters, d.Config, d.Device)).ToList();
         if (parameters.Multifd)
@@ -45,34 +58,48 @@ public sealed class SourceMigration
 
     public QemuProcess Qemu => qemu;
 
-    /// <summary>Starts the migration thread.</summary>
-    public QemuThread Start() => qemu.StartThread("mig", Run);
+    /// <summary>The devices' source halves (for tests).</summary>
+    public IReadOnlyList<VfioSave> Devices => vfio;
+
+    /// <summary>Starts the migration thread; qmp_migrate has set the state to SETUP before.</summary>
+    public QemuThread Start()
+    {
+        qemu.SetState(MigrationStatus.None, MigrationStatus.Setup);
+        return qemu.StartThread("mig", Run);
+    }
 
     /// <summary>
-    /// migrate_cancel from the QMP monitor (main loop, BQL held by the caller): records the error and shuts
-    /// the main channel down; the migration thread fails at its next channel operation.
+    /// migration_cancel (migrate_cancel from the QMP monitor, BQL held by the caller): shuts the return path down,
+    /// moves a running migration to CANCELLING and shuts the main channel down. It records no migration error:
+    /// the migration thread sees CANCELLING (or its next channel operation fails) and stops.
     /// </summary>
     public void Cancel()
     {
-        qemu.SetError("migration cancelled", ErrorKind.Cancelled);
-        world.Main.Shutdown();
+        qemu.Trace(new MigrationCancel());
+        // qemu_file_shutdown(rp_state.from_dst_file), so that the return-path thread stops.
+        world.ReturnPath?.Shutdown();
+        while (QemuProcess.IsRunning(qemu.State) && !qemu.SetState(qemu.State, MigrationStatus.Cancelling))
+        {
+        }
+
+        if (qemu.State == MigrationStatus.Cancelling)
+        {
+            // qemu_file_shutdown(to_dst_file): the file's error is set first (-EIO), then the socket is shut down;
+            // the peer reads what was already written, then the end of the stream.
+            f.SetError(-Errno.EIO);
+            world.Main.CloseWrite();
+        }
     }
 
     private void Run()
     {
         var ok = Migrate();
-        if (ok && world.ReturnPath is not null)
-        {
-            // close_return_path_on_source: wait for the destination's SHUT.
-            ok = WaitReturnPathShut();
-        }
-
         qemu.Trace(new Checkpoint(ok ? "src-completed" : "src-failed"));
         Cleanup();
         qemu.Trace(new SourceFinished(ok));
     }
 
-    /// <summary>migration_thread up to the end of completion. Returns false on failure.</summary>
+    /// <summary>migration_thread up to the end of completion. Returns whether the migration completed.</summary>
     private bool Migrate()
     {
         Savevm.PutHeader(f);
@@ -80,23 +107,18 @@ public sealed class SourceMigration
         multifdSend?.Setup();
         var ok = SaveSetup();
         qemu.Bql.Unlock();
+        // qemu_savevm_wait_unplug: SETUP -> ACTIVE, unless a cancel moved the state on.
+        qemu.SetState(MigrationStatus.Setup, MigrationStatus.Active);
         if (!ok)
         {
+            qemu.SetState(MigrationStatus.Active, MigrationStatus.Failed);
             return false;
         }
 
         qemu.Trace(new MigrationThreadSetupComplete());
 
-        if (!Precopy())
-        {
-            return false;
-        }
-
-        // migration_completion_precopy: the BQL is held from VM stop through EOF.
-        qemu.Bql.Lock();
-        var completed = CompletePrecopy();
-        qemu.Bql.Unlock();
-        return completed;
+        // while (migration_is_active()): iterate until nothing is pending, then complete.
+        return Precopy() && MigrationCompletion();
     }
 
     /// <summary>qemu_savevm_state_setup: RAM (with a multifd sync) and each VFIO device.</summary>
@@ -105,7 +127,7 @@ public sealed class SourceMigration
         Savevm.PutSectionStart(f, SavevmCodes.SectionStart, RamSectionId, "ram", 0);
         // ram_save_setup: multifd_ram_flush_and_sync with the BQL dropped, then EOS.
         qemu.Bql.Unlock();
-        var synced = RamFlushAndSync(legacyFlush: false);
+        var synced = RamFlushAndSync();
         qemu.Bql.Lock();
         if (!synced)
         {
@@ -131,10 +153,13 @@ public sealed class SourceMigration
     }
 
     /// <summary>
-    /// multifd_ram_flush_and_sync: sync every send thread (SYNC packets for req ALL) and, in the default
-    /// mode, write RAM_SAVE_FLAG_MULTIFD_FLUSH so that the destination syncs its recv threads too.
+    /// multifd_ram_flush_and_sync: sync every send thread (a SYNC packet on every channel, req ALL) and, in the
+    /// default per-round mode, write RAM_SAVE_FLAG_MULTIFD_FLUSH and flush, so that the destination syncs its recv
+    /// threads too. In the legacy per-section mode the destination syncs at RAM_SAVE_FLAG_EOS instead.
     /// </summary>
-    private bool RamFlushAndSync(bool legacyFlush)
+    /// <remarks>QEMU first hands over the RAM pages still queued (multifd_send of multifd_ram_send); the model's
+    /// RAM jobs are sent whole by <see cref="SendRamJobs"/> before this.</remarks>
+    private bool RamFlushAndSync()
     {
         if (multifdSend is null)
         {
@@ -146,38 +171,25 @@ public sealed class SourceMigration
             return false;
         }
 
-        if (!parameters.MultifdFlushAfterEachSection && !legacyFlush)
+        if (!parameters.MultifdFlushAfterEachSection)
         {
             f.PutBe64(SavevmCodes.RamSaveFlagMultifdFlush);
-            return Flush();
+            f.Flush(); // QEMU ignores this flush's result; a failure stays in the file's error
         }
 
         return true;
     }
 
-    /// <summary>The precopy phase: VFIO's save_live_iterate until no precopy data is left.</summary>
-    /// <remarks>Simplification: RAM pages are not modelled, so RAM writes no iterate sections.</remarks>
-    private bool Precopy()
+    /// <summary>
+    /// multifd_queue_page handing full page sets to multifd_send: <paramref name="count"/> RAM jobs, competing with
+    /// any other multifd_send caller for multifd_send_mutex and channels_ready. False once multifd is exiting.
+    /// </summary>
+    private bool SendRamJobs(int count)
     {
-        while (vfio.Any(d => d.PrecopyPending))
+        for (var i = 0; i < count; i++)
         {
-            for (var i = 0; i < vfio.Count; i++)
-            {
-                if (!vfio[i].PrecopyPending)
-                {
-                    continue;
-                }
-
-                Savevm.PutSectionPart(f, SavevmCodes.SectionPart, SectionId(i));
-                if (vfio[i].SaveIterate(f) < 0)
-                {
-                    return Fail($"{vfio[i].Config.Name}: precopy read failed", ErrorKind.Device);
-                }
-
-                Savevm.PutFooter(f, SectionId(i));
-            }
-
-            if (!Flush())
+            MultifdSendData? job = new RamPayload();
+            if (!multifdSend!.Send(ref job))
             {
                 return false;
             }
@@ -187,24 +199,170 @@ public sealed class SourceMigration
     }
 
     /// <summary>
-    /// migration_completion_precopy with the BQL held: stop the VM, switchover start, the iterable phase
-    /// (save threads, save_complete, join), the non-iterable phase, EOF.
+    /// The precopy phase (qemu_savevm_state_iterate, no BQL): RAM's section, then each VFIO device's, until RAM has
+    /// done its rounds and VFIO has no precopy data left. After each iteration migration_detect_error: a cancel
+    /// stops the migration without an error, a channel error fails it. Returns false if the migration stopped.
     /// </summary>
-    private bool CompletePrecopy()
+    private bool Precopy()
     {
-        if (qemu.HasError)
+        for (var round = 0; qemu.State == MigrationStatus.Active && (round < ram.PrecopyRounds || vfio.Any(d => d.PrecopyPending)); round++)
+        {
+            string? failure = null;
+            if (!RamSaveIterate(round < ram.PrecopyRounds))
+            {
+                failure = "ram: multifd synchronization failed";
+            }
+
+            for (var i = 0; failure is null && i < vfio.Count; i++)
+            {
+                if (!vfio[i].PrecopyPending)
+                {
+                    continue;
+                }
+
+                Savevm.PutSectionPart(f, SavevmCodes.SectionPart, SectionId(i));
+                if (vfio[i].SaveIterate(f) is var ret and < 0)
+                {
+                    // qemu_savevm_state_iterate: qemu_file_set_error(f, ret).
+                    f.SetError(ret);
+                    failure = $"{vfio[i].Config.Name}: precopy read failed";
+                }
+                else
+                {
+                    Savevm.PutFooter(f, SectionId(i));
+                }
+            }
+
+            f.Flush();
+            if (!DetectError(failure))
+            {
+                return false;
+            }
+        }
+
+        return qemu.State == MigrationStatus.Active;
+    }
+
+    /// <summary>
+    /// ram_save_iterate (one RAM section PART): in a round, the round's RAM jobs, then the scan wraps past the last
+    /// RAM block and find_dirty_block runs multifd_ram_flush_and_sync (per-round mode); in the legacy per-section
+    /// mode the sync comes at the end of every RAM section instead. Then RAM_SAVE_FLAG_EOS.
+    /// </summary>
+    private bool RamSaveIterate(bool round)
+    {
+        Savevm.PutSectionPart(f, SavevmCodes.SectionPart, RamSectionId);
+        if (multifdSend is not null)
+        {
+            if (round && (!SendRamJobs(ram.JobsPerRound) || (!parameters.MultifdFlushAfterEachSection && !RamFlushAndSync())))
+            {
+                f.SetError(-Errno.EIO);
+                return false;
+            }
+
+            if (parameters.MultifdFlushAfterEachSection && QemuProcess.IsRunning(qemu.State) && !RamFlushAndSync())
+            {
+                f.SetError(-Errno.EIO);
+                return false;
+            }
+        }
+
+        f.PutBe64(SavevmCodes.RamSaveFlagEos);
+        Savevm.PutFooter(f, RamSectionId);
+        return true;
+    }
+
+    /// <summary>
+    /// migration_detect_error after an iteration: CANCELLING ends the migration without an error; an error on the
+    /// main file (or <paramref name="failure"/>) is recorded and the migration FAILED. Returns true to go on.
+    /// </summary>
+    private bool DetectError(string? failure)
+    {
+        var state = qemu.State;
+        if (state is MigrationStatus.Cancelling or MigrationStatus.Cancelled)
         {
             return false;
         }
 
+        if (f.Error == 0 && failure is null)
+        {
+            return true;
+        }
+
+        qemu.SetError(failure ?? $"main channel write failed: {-f.Error}", failure is null ? ErrorKind.Channel : ErrorKind.Device);
+        qemu.SetState(state, MigrationStatus.Failed);
+        return false;
+    }
+
+    /// <summary>
+    /// migration_completion: completion_precopy if the state is still ACTIVE, then close_return_path_on_source and
+    /// the file's error; COMPLETED, or the fail path (the file's error recorded, FAILED unless CANCELLING).
+    /// </summary>
+    private bool MigrationCompletion()
+    {
+        var ok = false;
+        if (qemu.State == MigrationStatus.Active)
+        {
+            // migration_completion_precopy: the BQL is held from VM stop through EOF.
+            qemu.Bql.Lock();
+            ok = CompletePrecopy();
+            qemu.Bql.Unlock();
+        }
+
+        if (ok && world.ReturnPath is not null)
+        {
+            // close_return_path_on_source: the return-path thread ends at the destination's SHUT.
+            ok = WaitReturnPathShut();
+        }
+
+        if (ok && f.Error == 0)
+        {
+            // migration_completion_end.
+            qemu.SetState(MigrationStatus.Device, MigrationStatus.Completed);
+            return qemu.State == MigrationStatus.Completed;
+        }
+
+        var state = qemu.State;
+        if (f.Error != 0)
+        {
+            qemu.SetError($"main channel: Channel error: {-f.Error}", ErrorKind.Channel);
+        }
+        else if (!qemu.HasError)
+        {
+            qemu.SetError("Error in migration completion", ErrorKind.Other);
+        }
+
+        if (state != MigrationStatus.Cancelling)
+        {
+            qemu.SetState(state, MigrationStatus.Failed);
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// migration_completion_precopy with the BQL held: stop the VM, switchover (migration_switchover_prepare, then
+    /// SWITCHOVER_START), the iterable phase (save threads, save_complete, join), the non-iterable phase, EOF.
+    /// </summary>
+    private bool CompletePrecopy()
+    {
         qemu.Trace(new Checkpoint("src-downtime-start"));
         // migration_stop_vm: the VFIO vmstate handler moves a PRE_COPY device to STOP_COPY.
         foreach (var d in vfio)
         {
-            d.Device.SetState(VfioDeviceState.StopCopy);
+            d.VmStateChangeStop();
         }
 
         qemu.Trace(new Checkpoint("src-vm-stopped"));
+
+        // migration_switchover_prepare: a concurrent cancel interrupts the switchover; holding the BQL the state
+        // cannot change to CANCELLING from here on, so it must be ACTIVE.
+        if (qemu.State == MigrationStatus.Cancelling)
+        {
+            return false;
+        }
+
+        QemuAssert.That(qemu.State == MigrationStatus.Active, $"migration_switchover_prepare: state {qemu.State.QemuName()} is not active");
+        qemu.SetState(MigrationStatus.Active, MigrationStatus.Device);
 
         // migration_switchover_start -> qemu_savevm_maybe_send_switchover_start (flushed).
         if (parameters.SendSwitchoverStart)
@@ -224,7 +382,6 @@ public sealed class SourceMigration
 
         return CompletePrecopyNonIterable();
     }
-
     /// <summary>qemu_savevm_state_complete_precopy_iterable.</summary>
     private bool CompletePrecopyIterable()
     {
@@ -297,16 +454,28 @@ public sealed class SourceMigration
     }
 
     /// <summary>
-    /// ram_save_complete: in the default mode no SYNC (1d457daf86): the last round's sync is relied on. In the
-    /// legacy flush-after-each-section mode a SYNC, which the destination matches at RAM EOS.
+    /// ram_save_complete (BQL held, the save threads already running): ram_find_and_save_block until no dirty page
+    /// is left. The pages it finds go out as multifd RAM jobs, competing with the save threads for
+    /// multifd_send_mutex and channels_ready; its last scan wraps past the last RAM block, where find_dirty_block
+    /// runs multifd_ram_flush_and_sync (a SYNC packet on every channel among the device-state packets, then
+    /// RAM_SAVE_FLAG_MULTIFD_FLUSH). In the legacy per-section mode the sync comes before EOS instead, without the
+    /// flag (the destination syncs at EOS). Then RAM_SAVE_FLAG_EOS.
     /// </summary>
+    /// <remarks>Simplification: QEMU's completion scans wrap once or twice; the model wraps once.</remarks>
     private bool RamSaveComplete()
     {
-        if (parameters.MultifdFlushAfterEachSection || qemu.Variant == ProtocolVariant.FinalSyncStrandsRecv)
+        if (multifdSend is not null)
         {
-            // FinalSyncStrandsRecv (9.1, 637280aeb2): SYNC_ALL with no MULTIFD_FLUSH marker after it.
-            if (!RamFlushAndSync(legacyFlush: true))
+            if (!SendRamJobs(ram.JobsAtCompletion) || !RamFlushAndSync())
             {
+                return false;
+            }
+
+            if (qemu.Variant == ProtocolVariant.FinalSyncStrandsRecv && !parameters.MultifdFlushAfterEachSection
+                && multifdSend.SyncMain(MultifdSyncReq.All) < 0)
+            {
+                // 9.1 (637280aeb2 .. 1d457daf86): after the last scan's flush-and-sync, ram_save_complete synced the
+                // send threads once more, a SYNC on every channel with no MULTIFD_FLUSH for the destination to match.
                 return false;
             }
         }
@@ -339,17 +508,39 @@ public sealed class SourceMigration
         return Flush();
     }
 
-    /// <summary>close_return_path_on_source: the return-path thread ends at the destination's SHUT.</summary>
+    /// <summary>
+    /// close_return_path_on_source: joins the return-path thread, which ends at the destination's SHUT (or records
+    /// an error: a read failure, a bad message, a SHUT with an error status). Returns !migrate_has_error().
+    /// </summary>
+    /// <remarks>Simplification: the return-path thread's reading runs here, inline.</remarks>
     private bool WaitReturnPathShut()
     {
         var reader = new QemuFileReader(world.ReturnPath!);
         var type = reader.GetBe16();
         var len = reader.GetBe16();
         var status = reader.GetBe32();
-        return reader.Error == 0 && type == ReturnPath.MsgShut && len == 4 && status == 0;
+        if (reader.Error != 0)
+        {
+            qemu.SetError($"return path: Channel error: {-reader.Error}", ErrorKind.Channel);
+        }
+        else if (type != ReturnPath.MsgShut || len != 4)
+        {
+            qemu.SetError($"Received invalid message 0x{type:x4} length 0x{len:x4}", ErrorKind.Rejected);
+        }
+        else if (status != 0)
+        {
+            qemu.SetError($"Sibling indicated error {status}", ErrorKind.Other);
+        }
+
+        return !qemu.HasError;
     }
 
-    /// <summary>migration_cleanup: save_cleanup of every SE, then multifd_send_shutdown and the main channel.</summary>
+    /// <summary>
+    /// migration_cleanup: save_cleanup of every SE, then multifd_send_shutdown and the main channel; a cancelled
+    /// migration ends CANCELLED.
+    /// </summary>
+    /// <remarks>Simplification: it runs on the migration thread (QEMU: a bottom half of the main loop after the
+    /// thread ended).</remarks>
     private void Cleanup()
     {
         qemu.Bql.Lock();
@@ -361,6 +552,11 @@ public sealed class SourceMigration
         multifdSend?.Shutdown();
         deviceState?.Cleanup();
         world.Main.CloseWrite();
+        if (qemu.State == MigrationStatus.Cancelling)
+        {
+            qemu.SetState(MigrationStatus.Cancelling, MigrationStatus.Cancelled);
+        }
+
         qemu.Bql.Unlock();
     }
 

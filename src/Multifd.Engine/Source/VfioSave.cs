@@ -11,6 +11,10 @@ namespace Multifd.Engine.Source;
 public sealed class VfioSave(QemuProcess qemu, MigrationParameters parameters, VfioDeviceConfig config, IVfioDevice device)
 {
     private bool precopyDone;
+    private VfioDeviceState deviceState = VfioDeviceState.Running; // migration->device_state
+
+    /// <summary>migration->device_state: the state this code last set the device to.</summary>
+    public VfioDeviceState DeviceState => deviceState;
 
     public VfioDeviceConfig Config => config;
 
@@ -44,7 +48,7 @@ public sealed class VfioSave(QemuProcess qemu, MigrationParameters parameters, V
         }
 
         f.PutBe64(VfioMarkers.DevSetupState);
-        if (device.SetState(VfioDeviceState.PreCopy) is var ret and < 0)
+        if (SetState(VfioDeviceState.PreCopy) is var ret and < 0)
         {
             error = $"{Name}: Failed to set state PRE_COPY: {ret}";
             return ret;
@@ -104,7 +108,7 @@ public sealed class VfioSave(QemuProcess qemu, MigrationParameters parameters, V
             return 0;
         }
 
-        if (device.SetState(VfioDeviceState.StopCopy) is var set and < 0)
+        if (SetState(VfioDeviceState.StopCopy) is var set and < 0)
         {
             error = $"{Name}: Failed to set state STOP_COPY: {set}";
             return set;
@@ -168,7 +172,7 @@ public sealed class VfioSave(QemuProcess qemu, MigrationParameters parameters, V
     private (string, ErrorKind)? SaveThreadBody(MultifdDeviceState deviceState)
     {
         // We reach here with device state STOP or STOP_COPY only.
-        if (device.SetState(VfioDeviceState.StopCopy) is var set and < 0)
+        if (SetState(VfioDeviceState.StopCopy) is var set and < 0)
         {
             return ($"{Name}: Failed to set state STOP_COPY: {set}", ErrorKind.Device);
         }
@@ -213,10 +217,36 @@ public sealed class VfioSave(QemuProcess qemu, MigrationParameters parameters, V
         return null;
     }
 
-    /// <summary>vfio_save_cleanup: STOP_COPY -> STOP, then vfio_migration_cleanup closes data_fd.</summary>
+    /// <summary>
+    /// vfio_vmstate_change when migration_stop_vm stops the VM (RUN_STATE_FINISH_MIGRATE): a device in PRE_COPY
+    /// goes to STOP_COPY, any other to STOP. Returns 0 or a negative errno.
+    /// </summary>
+    public int VmStateChangeStop() =>
+        SetState(deviceState is VfioDeviceState.PreCopy or VfioDeviceState.PreCopyP2p ? VfioDeviceState.StopCopy : VfioDeviceState.Stop);
+
+    /// <summary>
+    /// vfio_save_cleanup: STOP_COPY -> STOP (only from STOP_COPY: a migration that failed or was cancelled before
+    /// the VM stopped leaves the device where it was), then vfio_migration_cleanup closes data_fd.
+    /// </summary>
     public void SaveCleanup()
     {
-        device.SetState(VfioDeviceState.Stop);
+        if (deviceState == VfioDeviceState.StopCopy)
+        {
+            SetState(VfioDeviceState.Stop);
+        }
+
         device.CloseDataFd();
+    }
+
+    /// <summary>vfio_migration_set_state: on success migration->device_state follows.</summary>
+    private int SetState(VfioDeviceState state)
+    {
+        var ret = device.SetState(state);
+        if (ret >= 0)
+        {
+            deviceState = state;
+        }
+
+        return ret;
     }
 }

@@ -46,13 +46,22 @@ public static class MultifdWire
     }
 
     /// <summary>A RAM packet with the SYNC flag (multifd_send_fill_packet with p->flags = MULTIFD_FLAG_SYNC).</summary>
-    public static byte[] EncodeRamSyncPacket(ulong packetNum)
+    public static byte[] EncodeRamSyncPacket(ulong packetNum) => EncodeRamPacket(packetNum, FlagSync);
+
+    /// <summary>
+    /// multifd_send_fill_packet for a RAM job (flags 0, NOCOMP) or a SYNC (flags SYNC).
+    /// Simplification: the model's RAM packet carries no pages, only the header and packet_num.
+    /// </summary>
+    public static byte[] EncodeRamPacket(ulong packetNum, uint flags)
     {
         var packet = new byte[RamPacketSize];
-        WriteHeader(packet, FlagSync);
+        WriteHeader(packet, flags);
         BinaryPrimitives.WriteUInt64BigEndian(packet.AsSpan(HeaderSize), packetNum);
         return packet;
     }
+
+    /// <summary>The packet_num of a RAM packet, from the bytes after its 12-byte header.</summary>
+    public static ulong RamPacketNum(ReadOnlySpan<byte> rest) => BinaryPrimitives.ReadUInt64BigEndian(rest);
 
     /// <summary>
     /// multifd_recv_unfill_packet_header: checks magic and version. Returns null, or QEMU's error text.

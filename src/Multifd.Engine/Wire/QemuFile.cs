@@ -21,6 +21,7 @@ public sealed class QemuFileWriter(IMigrationChannel? channel)
 {
     private readonly MemoryStream buffer = new();
 
+    /// <summary>qemu_file_get_error. Another thread may set it (qemu_file_shutdown from migrate_cancel).</summary>
     public int Error { get; private set; }
 
     /// <summary>The bytes buffered (for an in-memory QEMUFile such as the config blob).</summary>
@@ -79,6 +80,9 @@ public sealed class QemuFileWriter(IMigrationChannel? channel)
         return Error;
     }
 }
+
+/// <summary>write(fd, bytes): the count written, or a negative errno.</summary>
+public delegate int FdWrite(ReadOnlySpan<byte> bytes);
 
 /// <summary>
 /// A QEMUFile for reading, buffered like QEMU's (one channel read fills the buffer). At end of stream or on a
@@ -154,6 +158,40 @@ public sealed class QemuFileReader
 
     /// <summary>qemu_get_buffer: fills <paramref name="dst"/> completely, or sets the error.</summary>
     public bool GetBuffer(Span<byte> dst) => Fill(dst);
+
+    /// <summary>
+    /// qemu_file_get_to_fd: copies the next <paramref name="size"/> bytes of the stream to an fd as they come: it
+    /// writes what the buffer holds (at most the buffer's size a write, less after a partial write) and refills the
+    /// buffer when it is empty, so writes and channel reads interleave. Returns 0, the channel's error (-EIO at the
+    /// end of the stream; <see cref="Error"/> is set), or the write's negative errno (-EIO for a write of 0).
+    /// </summary>
+    public int GetToFd(FdWrite write, ulong size)
+    {
+        while (size > 0)
+        {
+            var pending = end - start;
+            if (pending == 0)
+            {
+                if (Error != 0 || !Refill())
+                {
+                    return Error;
+                }
+
+                continue;
+            }
+
+            var rc = write(buffer.AsSpan(start, (int)Math.Min((ulong)pending, size)));
+            if (rc <= 0)
+            {
+                return rc < 0 ? rc : -Errno.EIO;
+            }
+
+            start += rc;
+            size -= (ulong)rc;
+        }
+
+        return 0;
+    }
 
     private bool Fill(Span<byte> dst)
     {
