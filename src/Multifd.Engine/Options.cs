@@ -73,8 +73,11 @@ public sealed record VfioDeviceConfig(
     int DataBufferSizeBytes,
     VfioDeviceProperties Properties)
 {
-    /// <summary>The savevm section idstr ("0000:00:02.0/vfio" in QEMU).</summary>
-    public string Idstr => $"{Name}/vfio";
+    /// <summary>
+    /// The savevm section idstr: in QEMU the guest device path + "/vfio" ("0000:00:02.0/vfio"), while
+    /// <see cref="Name"/> is the host device ("0000:65:00.0"). The model's default is <c>NAME/vfio</c>.
+    /// </summary>
+    public string Idstr { get; init; } = $"{Name}/vfio";
 }
 
 /// <summary>Behaviour the model assumes where QEMU relies on timing rather than synchronization.</summary>

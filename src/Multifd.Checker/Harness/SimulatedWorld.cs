@@ -63,7 +63,7 @@ public sealed class SimulatedWorld : IMigrationObserver
             var holdEof = h.HoldEofUntilRejected && HostileSource.RejectedByRecvThread.Contains(h.Kind)
                           || (h.Kind == "flood" && s.Devices[0].Destination is { MaxQueuedBuffers: not null } or { MaxQueuedBuffersSizeBytes: not null });
             world.Hostile = new HostileSource(h.Kind,
-                world.devices.Select(d => new HostileDevice(d.Spec.Name, $"{d.Spec.Name}/vfio", d.Spec.InstanceId, d.Source.Image,
+                world.devices.Select(d => new HostileDevice(d.Spec.Name, d.Spec.EffectiveIdstr, d.Spec.InstanceId, d.Source.Image,
                     d.Source.Config, d.Spec.DataBufferSizeBytes,
                     SendLoadReady: d.Spec.Source.LoadConfigAfterIter == Engine.OnOffAuto.On
                                    || (d.Spec.Source.LoadConfigAfterIter == Engine.OnOffAuto.Auto && s.Source.Platform == Engine.Platform.Aarch64))).ToList(),
@@ -119,7 +119,10 @@ public sealed class SimulatedWorld : IMigrationObserver
             p.MultifdTransfer,
             p.LoadConfigAfterIter,
             p.MaxQueuedBuffers ?? ulong.MaxValue,
-            p.MaxQueuedBuffersSizeBytes ?? ulong.MaxValue));
+            p.MaxQueuedBuffersSizeBytes ?? ulong.MaxValue))
+    {
+        Idstr = d.EffectiveIdstr,
+    };
 
     /// <summary>Per enabled fault, the number of points where it may fire (estimated from the scenario).</summary>
     private static Dictionary<Fault, int> FaultOpportunities(Scenario s)

@@ -40,6 +40,8 @@ public sealed class MultifdRecv
     /// <summary>multifd_recv_thread.</summary>
     private void RecvThread(RecvParams p)
     {
+        qemu.Trace(new RecvThreadStart(p.Id));
+        ulong packetsRecved = 0; // p->packets_recved: every packet whose header passed (device state too)
         var reader = new QemuFileReader(p.Channel);
         LoadError? error = null;
         var header = new byte[MultifdWire.HeaderSize];
@@ -69,6 +71,7 @@ public sealed class MultifdRecv
                 break;
             }
 
+            packetsRecved++;
             error = (flags & MultifdWire.FlagDeviceState) != 0
                 ? RecvDeviceState(reader, flags)
                 : RecvRam(p, reader, flags);
@@ -78,6 +81,8 @@ public sealed class MultifdRecv
         {
             TerminateThreads(error);
         }
+
+        qemu.Trace(new RecvThreadEnd(p.Id, packetsRecved));
     }
 
     /// <summary>The device-state branch: the rest of the header, the payload, then load_state_buffer.</summary>
@@ -167,6 +172,7 @@ public sealed class MultifdRecv
     /// </summary>
     public void TerminateThreads(LoadError? error)
     {
+        qemu.Trace(new RecvTerminateThreads(error is not null));
         if (Interlocked.Exchange(ref exiting, 1) == 1)
         {
             if (error is not null)

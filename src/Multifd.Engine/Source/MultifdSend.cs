@@ -104,7 +104,9 @@ public sealed class MultifdSend
     /// <summary>multifd_send_thread.</summary>
     private void SendThread(SendParams p)
     {
+        qemu.Trace(new SendThreadStart(p.Id));
         string? error = null;
+        ulong packetsSent = 0; // p->packets_sent: RAM and SYNC packets (multifd_send_fill_packet), not device state
         while (true)
         {
             channelsReady.Post();
@@ -135,6 +137,7 @@ public sealed class MultifdSend
                 if (req == MultifdSyncReq.All)
                 {
                     var packet = MultifdWire.EncodeRamSyncPacket((ulong)Interlocked.Increment(ref packetNum));
+                    packetsSent++;
                     if (p.Channel.Write(packet) is var ret and < 0)
                     {
                         error = $"multifd_send_{p.Id}: write of SYNC packet failed: {-ret}";
@@ -151,10 +154,12 @@ public sealed class MultifdSend
 
         if (error is not null)
         {
-            qemu.Trace(new ErrorReported(error, ErrorKind.Channel));
+            qemu.Trace(new SendChannelError(p.Id, error));
             SetError(error, ErrorKind.Channel);
             KickMain(p);
         }
+
+        qemu.Trace(new SendThreadEnd(p.Id, packetsSent));
     }
 
     /// <summary>multifd_device_state_send_prepare + writev + payload free. Returns null or the error.</summary>
