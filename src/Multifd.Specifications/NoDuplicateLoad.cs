@@ -8,8 +8,10 @@ namespace Multifd.Specifications;
 /// </summary>
 /// <remarks>
 /// The model sees the insert; a QEMU log sees only vfio_load_state_device_buffer_incoming (traced before the insert),
-/// so there a second packet is one whose idx came before, and its error is multifd_recv_terminate_threads error 1 or
-/// migrate_error, on the same thread when the log has thread ids (else any that follows).
+/// so there a second packet is one whose idx came before, and an error (multifd_recv_terminate_threads error 1 or
+/// migrate_error) must follow it. Which of the two packets the insert refuses depends on which recv thread takes
+/// load_bufs_mutex first, so in a log any recv thread's error answers it; a duplicate no error answered is a violation
+/// once the process exited (observe --ended).
 /// </remarks>
 public sealed class NoDuplicateLoad : Property
 {
@@ -30,9 +32,8 @@ public sealed class NoDuplicateLoad : Property
         evidence.ModelEvents ? Coverage.Full()
         : !evidence.Shows("vfio_load_state_device_buffer_load_start") ? Coverage.None("vfio_load_state_device_buffer_load_start never occurs in the log")
         : Coverage.Partly("no idx written twice (vfio_load_state_device_buffer_load_start); a packet for an idx that came before must be " +
-                          "answered by multifd_recv_terminate_threads error 1 or migrate_error" +
-                          (evidence.ThreadIdentity ? " on its thread" : " (any thread: the log has no thread ids)") +
-                          "; not traced: the insert itself");
+                          "followed by multifd_recv_terminate_threads error 1 or migrate_error (checked at the end with --ended); " +
+                          "not traced: the insert, so which packet was refused");
 
     public override void On(Observation o)
     {
@@ -45,7 +46,7 @@ public sealed class NoDuplicateLoad : Property
         switch (o.Event)
         {
             case BufferIncoming e:
-                if (Evidence.ThreadIdentity)
+                if (Evidence.ModelEvents)
                 {
                     ExpectNoPendingDuplicate(thread, $"went on to {e.Device} idx {e.Idx}");
                 }
@@ -77,7 +78,7 @@ public sealed class NoDuplicateLoad : Property
             case MigrationErrorSet or ErrorReported or QemuAborted or RecvTerminateThreads { Error: true }:
                 Answered(thread);
                 break;
-            case RecvThreadEnd when Evidence.ThreadIdentity:
+            case RecvThreadEnd when Evidence.ModelEvents:
                 ExpectNoPendingDuplicate(thread, "ended");
                 break;
             case ThreadEnded e:
@@ -106,7 +107,8 @@ public sealed class NoDuplicateLoad : Property
 
     private const string AnyThread = "*";
 
-    private string ThreadKey(Observation o) => Evidence.ThreadIdentity ? o.Thread : AnyThread;
+    /// <summary>The model pairs a duplicate with the thread that inserts it; a log cannot tell which packet was refused.</summary>
+    private string ThreadKey(Observation o) => Evidence.ModelEvents ? o.Thread : AnyThread;
 
     private Queue<(string Device, uint Idx, string At)> Pending(string thread) =>
         duplicateOn.TryGetValue(thread, out var q) ? q : duplicateOn[thread] = new();

@@ -57,11 +57,20 @@ public static class LogObserver
         var scans = options.Files.Select(f => LogScan.Run(f, Progress(options, "scanning", f))).ToList();
         var bySide = new Dictionary<Side, List<LogScan>>();
         var skipped = new List<LogScan>();
+        // A file none of whose events says its side (a -d tid file of a thread that only reported an error) belongs to
+        // the one QEMU whose logs are given, or to the side asked for, or to the side whose files' names it shares
+        // (-D dst.log.%d and -D src.log.%d).
+        var known = scans.Select(s => s.Side).OfType<Side>().Distinct().ToList();
+        var only = known.Count == 1 ? known[0] : SideGiven(options.Side);
         foreach (var scan in scans)
         {
-            var side = scan.Side ?? SideGiven(options.Side) ?? throw new QemuLogException(scan.SourceEvents > 0
-                ? $"{scan.Path}: holds events of both the source and the destination QEMU; give each QEMU's log as its own file"
-                : $"{scan.Path}: none of its events says which QEMU wrote it; give --side destination or --side source");
+            if (scan.SourceEvents > 0 && scan.DestinationEvents > 0)
+            {
+                throw new QemuLogException($"{scan.Path}: holds events of both the source and the destination QEMU; give each QEMU's log as its own file");
+            }
+
+            var side = scan.Side ?? only ?? ByName(scan, scans) ?? throw new QemuLogException(
+                $"{scan.Path}: none of its events says which QEMU wrote it, and logs of both are given; give --side destination or --side source");
             if (Wanted(options.Side, side))
             {
                 (bySide.TryGetValue(side, out var list) ? list : bySide[side] = []).Add(scan);
@@ -177,6 +186,15 @@ public static class LogObserver
         }
 
         return perThreadFiles ? file.RoleOf("") ?? System.IO.Path.GetFileName(file.Path) : null;
+    }
+
+    /// <summary>The side of the files whose path shares the longest beginning with this one's, if one side's is longer.</summary>
+    private static Side? ByName(LogScan file, List<LogScan> all)
+    {
+        int Shared(LogScan other) => file.Path.Zip(other.Path).TakeWhile(p => p.First == p.Second).Count();
+        int Best(Side side) => all.Where(s => s.Side == side).Select(Shared).DefaultIfEmpty(-1).Max();
+        var (source, destination) = (Best(Side.Source), Best(Side.Destination));
+        return source == destination ? null : source > destination ? Side.Source : Side.Destination;
     }
 
     private static Side? SideGiven(ObserveSide side) => side switch
