@@ -148,6 +148,7 @@ public static class LogObserver
             list.Add(new LogViolation(side, position, v.Detail, 0));
         }, evidence, () => position);
 
+        var loadThreads = new HashSet<string>();
         using var stream = new MergedLines(files, options, merged);
         while (stream.TryNext(out var file, out var raw, out var line))
         {
@@ -164,7 +165,16 @@ public static class LogObserver
                 continue;
             }
 
-            set.On(new Observation(side, thread ?? QemuLogEvents.RoleOf(line.Event!, line.Values!) ?? "?", e));
+            set.On(new Observation(side, thread ?? Inferred(line, loadThreads) ?? "?", e));
+            switch (e)
+            {
+                case LoadBufsThreadStart s:
+                    loadThreads.Add(s.Device);
+                    break;
+                case LoadBufsThreadEnd s:
+                    loadThreads.Remove(s.Device);
+                    break;
+            }
         }
 
         position = "the end of the log";
@@ -176,6 +186,17 @@ public static class LogObserver
             .ToList();
         return new SideReport(side, files, threadIdentity, merged, devices);
     }
+
+    /// <summary>
+    /// The thread of a line without a thread id, from its event; a config load runs on the device's load thread while
+    /// that runs (multifd), else on the main thread (DEV_CONFIG_STATE on the main channel).
+    /// </summary>
+    private static string? Inferred(TraceLine line, HashSet<string> loadThreads) => line.Name switch
+    {
+        "vfio_load_device_config_state_start" or "vfio_load_device_config_state_end" =>
+            loadThreads.Contains((string)line.Values![0]) ? $"load[{line.Values[0]}]" : "main",
+        _ => QemuLogEvents.RoleOf(line.Event!, line.Values!),
+    };
 
     /// <summary>The thread of a line: by its thread id (10.0) or its per-thread file, named by its role if its events say it.</summary>
     private static string? ThreadOf(LogScan file, TraceLine line, bool perThreadFiles)
