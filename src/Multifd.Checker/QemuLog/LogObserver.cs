@@ -14,7 +14,11 @@ public enum ObserveSide
 /// <param name="Ended">The QEMU processes exited: a thread that never ended is a hang.</param>
 /// <param name="ProgressEveryBytes">A progress line every this many bytes read (per pass and file).</param>
 public sealed record ObserveOptions(IReadOnlyList<string> Files, ObserveSide Side = ObserveSide.Both, bool Ended = false,
-    long ProgressEveryBytes = 64L << 20, TextWriter? Progress = null);
+    long ProgressEveryBytes = 64L << 20, TextWriter? Progress = null)
+{
+    /// <summary>Called after each QEMU's last event while its monitors are still held (for memory measurements).</summary>
+    public Action? AtEnd { get; init; }
+}
 
 /// <summary>A violation found in a log: where (file and line) and what.</summary>
 /// <param name="Later">How many more times the property failed after this (after a first violation its view may be off).</param>
@@ -179,6 +183,8 @@ public static class LogObserver
 
         position = "the end of the log";
         set.AtLogEnd(new LogEnd(options.Ended));
+        options.AtEnd?.Invoke();
+        GC.KeepAlive(set);
         var devices = files.SelectMany(f => f.Devices).Distinct().Order(StringComparer.Ordinal)
             .Select(d => files.Select(f => f.Idstr.GetValueOrDefault(d)).FirstOrDefault(i => i is not null) is { } idstr
                 ? $"{d} (idstr {idstr}{(evidence.Facts.MultifdDevices.Contains(d) ? ", multifd" : "")})"

@@ -30,7 +30,7 @@ public abstract record MigrationEvent
     public bool IsQemuEvent => QemuTraceEvents.IsQemuEvent(TraceName);
 
     /// <summary>The line as QEMU's log backend prints it (name, one space, the formatted arguments).</summary>
-    public override string ToString() => Args.Length == 0 ? TraceName : $"{TraceName} {Args}";
+    public sealed override string ToString() => Args.Length == 0 ? TraceName : $"{TraceName} {Args}";
 
     /// <summary>QEMU's arguments of <see cref="TraceName"/>, in QEMU's order, printed with QEMU's format.</summary>
     protected string Qemu(params object[] values) => QemuTraceEvents.Format(TraceName, values);
