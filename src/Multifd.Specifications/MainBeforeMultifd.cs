@@ -45,7 +45,11 @@ public sealed class MainBeforeMultifd : Property
                 break;
             case BufferLoadStart e:
                 loading[e.Device] = e.Idx;
-                firstLoadStart.TryAdd(e.Device, (e.Idx, Here));
+                if (!firstLoadStart.ContainsKey(e.Device))
+                {
+                    firstLoadStart[e.Device] = (e.Idx, Here);
+                }
+
                 break;
             case LoadStateDeviceData e when !Evidence.ModelEvents && firstLoadStart.TryGetValue(e.Device, out var started):
                 FailOnTrace($"{e.Device}: {o.Thread} wrote main-channel device data ({e.Size} bytes, vfio_load_state_device_data{Here}) " +

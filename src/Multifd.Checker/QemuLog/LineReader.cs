@@ -59,25 +59,21 @@ public sealed class LineReader : IDisposable
                 }
             }
 
-            var newline = Array.IndexOf(buffer, (byte)'\n', start, end - start);
+            var newline = buffer.AsSpan(start, end - start).IndexOf((byte)'\n');
+            newline = newline < 0 ? -1 : start + newline;
             var stop = newline < 0 ? end : newline;
-            for (var i = start; i < stop; i++)
+            var chunk = buffer.AsSpan(start, stop - start);
+            binary |= chunk.IndexOfAnyInRange((byte)0x00, (byte)0x08) >= 0 || chunk.IndexOfAnyInRange((byte)0x0e, (byte)0x1f) >= 0
+                      || chunk.IndexOfAny((byte)0x0b, (byte)0x0c) >= 0;
+            var room = MaxLineBytes - length;
+            if (chunk.Length > room)
             {
-                var b = buffer[i];
-                if (b < 0x20 && b is not (byte)'\t' and not (byte)'\r')
-                {
-                    binary = true;
-                }
-
-                if (length < MaxLineBytes)
-                {
-                    line[length++] = b;
-                }
-                else
-                {
-                    tooLong = true;
-                }
+                tooLong = true;
+                chunk = chunk[..room];
             }
+
+            chunk.CopyTo(line.AsSpan(length));
+            length += chunk.Length;
 
             Position += stop - start + (newline < 0 ? 0 : 1);
             start = newline < 0 ? end : newline + 1;

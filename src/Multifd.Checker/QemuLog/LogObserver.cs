@@ -126,7 +126,9 @@ public static class LogObserver
                 files.Any(f => f.InterruptController)),
         };
 
-        var position = "";
+        var (atFile, atLine, atEnd) = ("", 0L, false);
+        var namedFiles = merged || options.Files.Count > 1;
+        string Position() => atEnd ? "the end of the log" : namedFiles ? $"{atFile}:{atLine}" : $"line {atLine}";
         var all = PropertySet.CreateAll();
         foreach (var p in all)
         {
@@ -149,14 +151,14 @@ public static class LogObserver
             }
 
             firstOf[v.PropertyId] = list.Count;
-            list.Add(new LogViolation(side, position, v.Detail, 0));
-        }, evidence, () => position);
+            list.Add(new LogViolation(side, Position(), v.Detail, 0));
+        }, evidence, Position);
 
         var loadThreads = new HashSet<string>();
         using var stream = new MergedLines(files, options, merged);
         while (stream.TryNext(out var file, out var raw, out var line))
         {
-            position = merged || options.Files.Count > 1 ? $"{System.IO.Path.GetFileName(file.Path)}:{raw.Number}" : $"line {raw.Number}";
+            (atFile, atLine) = (namedFiles ? System.IO.Path.GetFileName(file.Path) : "", raw.Number);
             var thread = ThreadOf(file, line, merged);
             if (line.Kind == LineKind.Assertion)
             {
@@ -181,7 +183,7 @@ public static class LogObserver
             }
         }
 
-        position = "the end of the log";
+        atEnd = true;
         set.AtLogEnd(new LogEnd(options.Ended));
         options.AtEnd?.Invoke();
         GC.KeepAlive(set);

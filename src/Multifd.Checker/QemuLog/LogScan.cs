@@ -55,7 +55,7 @@ public sealed class LogScan
     public Dictionary<string, string> Idstr { get; } = [];
 
     /// <summary>Device names of the VFIO events.</summary>
-    public SortedSet<string> Devices { get; } = new(StringComparer.Ordinal);
+    public HashSet<string> Devices { get; } = [];
 
     public HashSet<string> LoadThreadDevices { get; } = [];
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.RegularExpressions;
 
 namespace Multifd.Engine.Tracing;
 
@@ -12,7 +11,7 @@ namespace Multifd.Engine.Tracing;
 public sealed class PrintfFormat
 {
     private readonly List<Segment> segments = [];
-    private readonly Regex parser;
+    private readonly Segment[] conversionSegments;
 
     public PrintfFormat(string format)
     {
@@ -61,8 +60,8 @@ public sealed class PrintfFormat
             segments.Add(new Segment(literal.ToString(), null, false));
         }
 
-        Conversions = segments.Where(s => s.Conversion is not null).Select(s => s.Conversion!.Value).ToArray();
-        parser = new Regex("^" + string.Concat(segments.Select(Pattern)) + "$", RegexOptions.CultureInvariant);
+        conversionSegments = segments.Where(s => s.Conversion is not null).ToArray();
+        Conversions = conversionSegments.Select(s => s.Conversion!.Value).ToArray();
     }
 
     /// <summary>The format as written, e.g. <c>" (%s) idx %u"</c>.</summary>
@@ -109,23 +108,26 @@ public sealed class PrintfFormat
     /// Parses a formatted text back: strings for %s, long for %d, ulong for %u and %x. Null if the text does not
     /// have this format (a literal differs, a number is malformed or out of range, the text is cut short).
     /// </summary>
-    public object[]? Parse(string text)
+    public object[]? Parse(string text) => Parse(text, 0);
+
+    /// <summary>Parses <paramref name="text"/> from <paramref name="start"/> to its end (see <see cref="Parse(string)"/>).</summary>
+    public object[]? Parse(string text, int start)
     {
-        var m = parser.Match(text);
-        if (!m.Success)
+        var groups = new (int Start, int End)[conversionSegments.Length];
+        if (!Match(text, start, 0, 0, groups))
         {
             return null;
         }
 
-        var values = new object[Conversions.Count];
-        var k = 0;
-        foreach (var s in segments.Where(s => s.Conversion is not null))
+        var values = new object[conversionSegments.Length];
+        for (var k = 0; k < conversionSegments.Length; k++)
         {
-            var group = m.Groups[k + 1].Value;
+            var s = conversionSegments[k];
+            var group = text.AsSpan(groups[k].Start, groups[k].End - groups[k].Start);
             switch (s.Conversion)
             {
                 case 's':
-                    values[k] = group;
+                    values[k] = group.ToString();
                     break;
                 case 'd':
                     if (!long.TryParse(group, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var d) || (!s.IsLong && d is < int.MinValue or > int.MaxValue))
@@ -145,8 +147,6 @@ public sealed class PrintfFormat
                     values[k] = u;
                     break;
             }
-
-            k++;
         }
 
         return values;
@@ -154,14 +154,67 @@ public sealed class PrintfFormat
 
     public override string ToString() => Text;
 
-    private static string Pattern(Segment s) => s.Conversion switch
+    /// <summary>Whether the format matches the text from <paramref name="at"/> (segment <paramref name="i"/> on); a %s takes the shortest text that lets the rest match.</summary>
+    private bool Match(string text, int at, int i, int k, (int Start, int End)[] groups)
     {
-        null => Regex.Escape(s.Literal!),
-        's' => "(.*?)",
-        'd' => "(-?[0-9]+)",
-        'u' => "([0-9]+)",
-        _ => "([0-9a-f]+)",
-    };
+        if (i == segments.Count)
+        {
+            return at == text.Length;
+        }
+
+        var s = segments[i];
+        if (s.Literal is { } literal)
+        {
+            return text.AsSpan(at).StartsWith(literal, StringComparison.Ordinal) && Match(text, at + literal.Length, i + 1, k, groups);
+        }
+
+        if (s.Conversion == 's')
+        {
+            if (i + 1 == segments.Count)
+            {
+                groups[k] = (at, text.Length);
+                return true;
+            }
+
+            // The next segment is a literal (formats never put two conversions side by side): try each place it occurs.
+            var next = segments[i + 1].Literal ?? "";
+            for (var end = text.IndexOf(next, at, StringComparison.Ordinal); end >= 0; end = text.IndexOf(next, end + 1, StringComparison.Ordinal))
+            {
+                groups[k] = (at, end);
+                if (Match(text, end, i + 1, k + 1, groups))
+                {
+                    return true;
+                }
+
+                if (next.Length == 0)
+                {
+                    break;
+                }
+            }
+
+            return false;
+        }
+
+        var j = at;
+        if (s.Conversion == 'd' && j < text.Length && text[j] == '-')
+        {
+            j++;
+        }
+
+        var digitsFrom = j;
+        while (j < text.Length && (char.IsAsciiDigit(text[j]) || (s.Conversion == 'x' && text[j] is >= 'a' and <= 'f')))
+        {
+            j++;
+        }
+
+        if (j == digitsFrom)
+        {
+            return false;
+        }
+
+        groups[k] = (at, j);
+        return Match(text, j, i + 1, k + 1, groups);
+    }
 
     private static long Signed(object value, bool isLong) => value switch
     {

@@ -148,7 +148,10 @@ public static class QemuTraceEvents
     ];
 
     private static readonly Dictionary<string, QemuTraceEvent[]> ByName =
-        All.GroupBy(e => e.Name).ToDictionary(g => g.Key, g => g.ToArray());
+        All.GroupBy(e => e.Name).ToDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
+
+    private static readonly Dictionary<string, QemuTraceEvent[]>.AlternateLookup<ReadOnlySpan<char>> BySpan =
+        ByName.GetAlternateLookup<ReadOnlySpan<char>>();
 
     /// <summary>The event as <paramref name="version"/> declares it, or null if it is not one of QEMU's on this path.</summary>
     public static QemuTraceEvent? Find(string name, QemuVersion version = Reference) =>
@@ -156,6 +159,9 @@ public static class QemuTraceEvents
 
     /// <summary>Every release's form of <paramref name="name"/> (empty if it is not an event of this path).</summary>
     public static IReadOnlyList<QemuTraceEvent> Forms(string name) => ByName.TryGetValue(name, out var forms) ? forms : [];
+
+    /// <summary>Every release's form of the event named by <paramref name="name"/> (empty if it is not an event of this path).</summary>
+    public static IReadOnlyList<QemuTraceEvent> Forms(ReadOnlySpan<char> name) => BySpan.TryGetValue(name, out var forms) ? forms : [];
 
     /// <summary>Whether <paramref name="name"/> is one of QEMU's trace events on this path (in any release).</summary>
     public static bool IsQemuEvent(string name) => ByName.ContainsKey(name);
