@@ -91,7 +91,7 @@ public static class ObserveCommand
             foreach (var v in r.Violations)
             {
                 var sideName = result.Sides.Count > 1 ? $"{(v.Side == Side.Source ? "source" : "destination")} " : "";
-                o.WriteLine($"       {sideName}{v.Where}: {v.Message}{(v.Later > 0 ? $" (and {v.Later} later violations)" : "")}");
+                o.WriteLine($"       {sideName}{v.Where}: {v.Message}{(v.Later > 0 ? $" (and {v.Later} later violation{(v.Later == 1 ? "" : "s")} of it)" : "")}");
             }
         }
 
