@@ -92,6 +92,46 @@ public class RoundTripTests(ITestOutputHelper output)
         output.WriteLine($"{label}: {timelines.Count} whole schedules observed with --ended, no violation");
     }
 
+    /// <summary>
+    /// A scenario may name its devices as QEMU does (host device, guest path + /vfio): the engine uses both, the
+    /// exported log carries them, and observe rebuilds each device with its idstr.
+    /// </summary>
+    [Fact]
+    public void QemuDeviceNamesGoThroughTheEngineAndBack()
+    {
+        var scenario = ModelsFolder.LoadScenario("default") with
+        {
+            Name = "qemu-names",
+            Devices =
+            [
+                new DeviceSpec { Name = "0000:65:00.0", Idstr = "0000:00:02.0/vfio", StateBytes = 192, PrecopyBytes = 64 },
+                new DeviceSpec { Name = "0000:66:00.0", Idstr = "0000:00:03.0/vfio", StateBytes = 128 },
+            ],
+            MustReach = [],
+        };
+        var options = CheckOptions.For(scenario) with { Iterations = 2 };
+        var timelines = new List<IReadOnlyList<TimelineEntry>>();
+        using (var engine = TestingEngine.Create(Explorer.Configure(options), (ICoyoteRuntime _) =>
+               {
+                   var run = new MigrationRun(options.Scenario, options.Variant, new CoyoteChoices(),
+                       v => Microsoft.Coyote.Specifications.Specification.Assert(false, v.Message));
+                   run.Execute();
+                   timelines.Add(run.Bridge.Timeline.ToList());
+               }))
+        {
+            engine.Run();
+        }
+
+        using var folder = new TempFolder();
+        var events = EventLog.From("none", "", "", timelines[0]);
+        Assert.Contains(events.Events, e => e.Text == "vfio_save_complete_precopy_thread_start  (0000:65:00.0) idstr 0000:00:02.0/vfio instance 0");
+        Assert.Contains(events.Events, e => e.Text == "qemu_loadvm_state_section_startfull 2(0000:00:03.0/vfio) 0 1");
+        var observed = RoundTrip.Observe(events, LogForm.All[0], folder, ended: true);
+        Assert.Empty(RoundTrip.Problems(null, observed));
+        Assert.Equal(["0000:65:00.0 (idstr 0000:00:02.0/vfio, multifd)", "0000:66:00.0 (idstr 0000:00:03.0/vfio, multifd)"],
+            observed.Result.Sides.Single(s => s.Side == Engine.Ports.Side.Destination).Devices);
+    }
+
     private void Check(string name, EventLog events, Violation? model)
     {
         output.WriteLine($"{name}: the model found {model?.Property} {model?.Name} ({(model?.SeenInQemuTrace == true ? "a clause on QEMU's events" : "from the model's own evidence")})");
