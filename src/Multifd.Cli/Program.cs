@@ -5,8 +5,8 @@ using Multifd.Cli.Commands;
 namespace Multifd.Cli;
 
 /// <summary>
-/// The `multifd` command: check scenarios, replay, show and minimize trace bundles, list what the checker knows,
-/// check the engine map against a QEMU tree (drift).
+/// The `multifd` command: check scenarios, replay, show and minimize trace bundles, check real QEMU logs (observe),
+/// list what the checker knows, check the engine map against a QEMU tree (drift).
 /// Exit codes (docs/cli.md): 0 no violation (no drift), 2 a property violated (bug found or reproduced; drift found),
 /// 1 bad input or usage, or an inconclusive check, 3 internal error.
 /// </summary>
@@ -71,6 +71,7 @@ public static class Program
         root.Subcommands.Add(CheckCommand.Create(context));
         root.Subcommands.Add(ReplayCommand.Create(context));
         root.Subcommands.Add(ShowCommand.Create(context));
+        root.Subcommands.Add(ObserveCommand.Create(context));
         root.Subcommands.Add(MinimizeCommand.Create(context));
         root.Subcommands.Add(ListCommand.Create(context));
         root.Subcommands.Add(BenchCommand.Create(context));

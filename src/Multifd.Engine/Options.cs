@@ -89,11 +89,11 @@ public sealed record VfioDeviceConfig(
     int DataBufferSizeBytes,
     VfioDeviceProperties Properties)
 {
-    /// <summary>The savevm section idstr ("0000:00:02.0/vfio" in QEMU).</summary>
-    public string Idstr => IdstrOf(Name);
-
-    /// <summary>The savevm idstr of the device named <paramref name="name"/> (the model's "NAME/vfio").</summary>
-    public static string IdstrOf(string name) => $"{name}/vfio";
+    /// <summary>
+    /// The savevm section idstr: in QEMU the guest device path + "/vfio" ("0000:00:02.0/vfio"), while
+    /// <see cref="Name"/> is the host device ("0000:65:00.0"). The model's default is <c>NAME/vfio</c>.
+    /// </summary>
+    public string Idstr { get; init; } = $"{Name}/vfio";
 }
 
 /// <summary>Behaviour the model can assume where QEMU relies on timing rather than synchronization.</summary>

@@ -11,7 +11,7 @@ public sealed record HostileDevice(string Name, string Idstr, uint InstanceId, b
 /// <summary>What a hostile source sent (for the timeline).</summary>
 public sealed record HostilePacketSent(string Kind, string What) : MigrationEvent
 {
-    public override string TraceName => "hostile_source";
+    public override string TraceName => "sim_hostile_source";
     public override string Args => $"{Kind}: {What}";
 }
 

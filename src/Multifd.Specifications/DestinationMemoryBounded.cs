@@ -49,7 +49,7 @@ public sealed class DestinationMemoryBounded(MemoryBounds bounds) : Property
             case LoadSetup e:
                 var setup = devices.Of(e.Device);
                 setup.LimitBytes = e.MaxQueuedBuffersSizeBytes;
-                deviceOfIdstr[VfioDeviceConfig.IdstrOf(e.Device)] = e.Device;
+                deviceOfIdstr[e.EffectiveIdstr] = e.Device;
                 break;
             case StateBuffersSizeSet e:
                 var grown = devices.Of(e.Device);

@@ -11,12 +11,17 @@ namespace Multifd.Specifications;
 /// "Stopped" is QEMU's: vfio_load_bufs_thread cleared load_bufs_thread_running and returned
 /// (vfio_load_bufs_thread_end); the pool thread that ran it may end later, touching nothing of the device.
 /// The liveness half (every thread does end) is <see cref="EveryThreadTerminatesLiveness"/>.
+/// QEMU traces the start and end of the load, recv, send and save threads, and vfio_load_cleanup after the free and
+/// the close: those pairs and that order are checked in both streams. In a log a thread that never ended is a hang
+/// only if the process exited (observe --ended); else the run may still be going on.
 /// </remarks>
 public sealed class EveryThreadTerminates : Property
 {
     private readonly HashSet<string> running = [];
     private readonly HashSet<string> loadThreadRunning = [];
     private readonly HashSet<string> freed = [];
+    private readonly HashSet<string> cleanedUp = [];
+    private readonly Dictionary<string, string> qemuThreads = [];
     private bool recvJoined;
 
     public override string Id => "P8";
@@ -27,8 +32,16 @@ public sealed class EveryThreadTerminates : Property
     /// <summary>Threads started and not ended yet (the obligations that keep the liveness monitor hot).</summary>
     public IReadOnlyCollection<string> Running => running;
 
+    public override Coverage CoverageOf(Evidence evidence) =>
+        evidence.ModelEvents ? Coverage.Full()
+        : Coverage.Partly("start/end pairs of vfio_load_bufs_thread, multifd_recv_thread, multifd_send_thread and " +
+                          "vfio_save_complete_precopy_thread; vfio_load_bufs_thread_end before vfio_load_cleanup; every " +
+                          "multifd_recv_thread_end before loadvm_state_cleanup; a thread that never ended is a hang only with --ended; " +
+                          "not traced: the migration thread, the thread pools, joins, frees");
+
     public override void On(Observation o)
     {
+        OnQemuThreads(o);
         switch (o.Event)
         {
             case ThreadStarted e:
@@ -71,6 +84,80 @@ public sealed class EveryThreadTerminates : Property
             case DeviceWrite { Ret: -9 } e:
                 Fail($"{e.Device}: {o.Thread} wrote to data_fd after it was closed");
                 break;
+        }
+    }
+
+    /// <summary>The thread pairs and the cleanup order QEMU traces (both streams).</summary>
+    private void OnQemuThreads(Observation o)
+    {
+        var side = o.Side == Side.Source ? "source" : "destination";
+        switch (o.Event)
+        {
+            case LoadBufsThreadStart e:
+                if (cleanedUp.Contains(e.Device))
+                {
+                    FailOnTrace($"{e.Device}: the load thread starts{Here} after vfio_load_cleanup");
+                }
+
+                Started($"{side} load[{e.Device}]");
+                break;
+            case LoadBufsThreadEnd e:
+                qemuThreads.Remove($"{side} load[{e.Device}]");
+                break;
+            case RecvThreadStart e:
+                Started($"{side} recv[ch{e.Channel}]");
+                break;
+            case RecvThreadEnd e:
+                qemuThreads.Remove($"{side} recv[ch{e.Channel}]");
+                break;
+            case SendThreadStart e:
+                Started($"{side} send[ch{e.Channel}]");
+                break;
+            case SendThreadEnd e:
+                qemuThreads.Remove($"{side} send[ch{e.Channel}]");
+                break;
+            case SaveThreadStart e:
+                Started($"{side} save[{e.Device}]");
+                break;
+            case SaveThreadEnd e:
+                qemuThreads.Remove($"{side} save[{e.Device}]");
+                break;
+            case VfioLoadCleanup e:
+                cleanedUp.Add(e.Device);
+                if (qemuThreads.TryGetValue($"{side} load[{e.Device}]", out var loadStart))
+                {
+                    FailOnTrace($"{e.Device}: vfio_load_cleanup{Here} while its load thread runs (vfio_load_bufs_thread_start{loadStart}, no _end)");
+                }
+
+                break;
+            case LoadvmStateCleanup:
+                var recv = qemuThreads.Where(t => t.Key.StartsWith($"{side} recv[", StringComparison.Ordinal)).ToList();
+                if (recv.Count > 0)
+                {
+                    FailOnTrace($"loadvm_state_cleanup{Here} before {string.Join(", ", recv.Select(t => t.Key[(side.Length + 1)..] + (t.Value.Length > 0 ? $" (started{t.Value})" : "")))} ended " +
+                                "(multifd_recv_cleanup joins every recv thread first)");
+                }
+
+                break;
+        }
+    }
+
+    private void Started(string thread)
+    {
+        if (!qemuThreads.TryAdd(thread, Here))
+        {
+            FailOnTrace($"{thread[(thread.IndexOf(' ', StringComparison.Ordinal) + 1)..]} starts again{Here} while it runs (started{qemuThreads[thread]})");
+        }
+    }
+
+    /// <summary>At the end of a log: a thread QEMU traced as started and not as ended is a hang if the process exited.</summary>
+    public override void AtLogEnd(LogEnd end)
+    {
+        if (end.ProcessEnded && qemuThreads.Count > 0)
+        {
+            FailOnTrace("threads started and never ended before the process exited: " +
+                        string.Join(", ", qemuThreads.Select(t => $"{t.Key[(t.Key.IndexOf(' ', StringComparison.Ordinal) + 1)..]}" +
+                                                                   (t.Value.Length > 0 ? $" (started{t.Value})" : ""))));
         }
     }
 

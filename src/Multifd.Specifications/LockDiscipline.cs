@@ -15,6 +15,11 @@ public sealed class LockDiscipline : Property
     public override string Statement =>
         "No thread takes load_bufs_mutex while holding the BQL; qemu_loadvm_state_cleanup is entered with the BQL held.";
 
+    public override Coverage CoverageOf(Evidence evidence) =>
+        evidence.ModelEvents ? Coverage.Full()
+        : Coverage.None("no lock ownership is traced on this path (qemu_mutex_lock/_locked print an address and file:line, " +
+                        "and logs of 10.1 and later carry no thread id)");
+
     public override void On(Observation o)
     {
         if (o.Side != Side.Destination)

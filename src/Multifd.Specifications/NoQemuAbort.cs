@@ -11,11 +11,15 @@ public sealed class NoQemuAbort : Property
 
     public override string Statement => "No QEMU assertion fails (a failed assert() aborts the process).";
 
+    public override Coverage CoverageOf(Evidence evidence) =>
+        evidence.ModelEvents ? Coverage.Full()
+        : Coverage.Partly("a failed assert() shows only if QEMU's stderr went into the log (an \"Assertion `...' failed.\" line)");
+
     public override void On(Observation o)
     {
         if (o.Event is QemuAborted e)
         {
-            Fail($"{o.Side.ToString().ToLowerInvariant()} {o.Thread}: assertion failed: {e.Message}");
+            Fail($"{o.Side.ToString().ToLowerInvariant()} {o.Thread}: assertion failed{Here}: {e.Message}");
         }
     }
 }

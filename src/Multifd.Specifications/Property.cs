@@ -18,6 +18,12 @@ public abstract class Property
     /// <summary>The property in one sentence.</summary>
     public abstract string Statement { get; }
 
+    /// <summary>What the stream this property reads can show (the model's, unless a QEMU log's).</summary>
+    public Evidence Evidence { get; internal set; } = Evidence.Model;
+
+    /// <summary>Where the stream is (for a log: "line N"; empty for the model), for messages that name an earlier event.</summary>
+    internal Func<string>? Position { get; set; }
+
     /// <summary>Checks one observation; calls <see cref="Fail"/> on a violation.</summary>
     public abstract void On(Observation o);
 
@@ -26,12 +32,37 @@ public abstract class Property
     {
     }
 
-    /// <summary>Reports a violation: the message must say device, index, expected and actual values.</summary>
-    protected void Fail(string message) => throw new PropertyViolation(Id, Name, message);
+    /// <summary>Checks the end of a QEMU log (the model's run ends in <see cref="AtEnd"/>).</summary>
+    public virtual void AtLogEnd(LogEnd end)
+    {
+    }
+
+    /// <summary>
+    /// How much of the property <paramref name="evidence"/> can show. The model shows all of it; a QEMU log by default
+    /// nothing (a property that reads QEMU's events says which of its clauses they cover).
+    /// </summary>
+    public virtual Coverage CoverageOf(Evidence evidence) =>
+        evidence.ModelEvents ? Coverage.Full() : Coverage.None("QEMU traces none of the events it needs");
+
+    /// <summary>The current position as " at line N" (a log), or "" (the model).</summary>
+    protected string Here => Position?.Invoke() is { Length: > 0 } at ? $" at {at}" : "";
+
+    /// <summary>
+    /// Reports a violation found from the model's own evidence (model_ or sim_ events, or what the model knows of its
+    /// setup): a QEMU log of the same run need not show it. The message must say device, index, expected and actual values.
+    /// </summary>
+    protected void Fail(string message) => throw new PropertyViolation(Id, Name, message, seenInQemuTrace: false);
+
+    /// <summary>
+    /// Reports a violation of a clause that reads only QEMU's trace events, in both streams: a QEMU log of the same
+    /// run up to this event shows it too.
+    /// </summary>
+    protected void FailOnTrace(string message) => throw new PropertyViolation(Id, Name, message, seenInQemuTrace: true);
 }
 
 /// <summary>A property does not hold.</summary>
-public sealed class PropertyViolation(string id, string name, string detail)
+/// <param name="seenInQemuTrace">The violated clause reads only QEMU's trace events (<see cref="Property.FailOnTrace"/>).</param>
+public sealed class PropertyViolation(string id, string name, string detail, bool seenInQemuTrace = false)
     : Exception($"{id} {name}: {detail}")
 {
     public string PropertyId { get; } = id;
@@ -39,6 +70,9 @@ public sealed class PropertyViolation(string id, string name, string detail)
     public string PropertyName { get; } = name;
 
     public string Detail { get; } = detail;
+
+    /// <summary>The clause reads only QEMU's trace events: a QEMU log of the run up to this point shows the violation.</summary>
+    public bool SeenInQemuTrace { get; } = seenInQemuTrace;
 }
 
 /// <summary>What the harness knows when the migration is over.</summary>

@@ -6,9 +6,25 @@ namespace Multifd.Specifications;
 /// Every property, fed with the observations of one migration. A violation is handed to the callback
 /// (under Coyote: Specification.Assert, which ends the schedule as a bug).
 /// </summary>
-public sealed class PropertySet(IReadOnlyList<Property> properties, Action<PropertyViolation> onViolation) : IMigrationObserver
+public sealed class PropertySet : IMigrationObserver
 {
-    public IReadOnlyList<Property> Properties { get; } = properties;
+    private readonly Action<PropertyViolation> onViolation;
+
+    /// <param name="evidence">What the stream can show (default: the model's).</param>
+    /// <param name="position">Where the stream is, for messages (a log's "line N").</param>
+    public PropertySet(IReadOnlyList<Property> properties, Action<PropertyViolation> onViolation, Evidence? evidence = null,
+        Func<string>? position = null)
+    {
+        Properties = properties;
+        this.onViolation = onViolation;
+        foreach (var p in properties)
+        {
+            p.Evidence = evidence ?? Evidence.Model;
+            p.Position = position;
+        }
+    }
+
+    public IReadOnlyList<Property> Properties { get; }
 
     /// <summary>A fresh instance of every property the checker knows.</summary>
     /// <param name="memory">P13's bounds (the scenario's memory section); null: the defaults.</param>
@@ -39,6 +55,22 @@ public sealed class PropertySet(IReadOnlyList<Property> properties, Action<Prope
             try
             {
                 p.On(o);
+            }
+            catch (PropertyViolation v)
+            {
+                onViolation(v);
+            }
+        }
+    }
+
+    /// <summary>The end of a QEMU log.</summary>
+    public void AtLogEnd(LogEnd end)
+    {
+        foreach (var p in Properties)
+        {
+            try
+            {
+                p.AtLogEnd(end);
             }
             catch (PropertyViolation v)
             {

@@ -25,15 +25,45 @@ public sealed class ProtocolAgreement : Property
     public override string Statement =>
         "LOAD_READY, device-state packets and main-channel DEV_CONFIG_STATE are sent and accepted only in the modes both sides agree on.";
 
+    public override Coverage CoverageOf(Evidence evidence) =>
+        evidence.ModelEvents ? Coverage.Full()
+        : Coverage.Partly("only \"a device whose load thread ran (multifd transfer on) reads DEV_CONFIG_STATE on the main channel " +
+                          "(vfio_load_state ... 0xffffffffef100002) and the load does not fail\"; neither side traces its multifd or " +
+                          "after-iter mode, and the source traces no device-state packet");
+
     public override void On(Observation o)
     {
         if (o.Side == Side.Source)
         {
-            OnSource(o);
+            if (Evidence.ModelEvents)
+            {
+                OnSource(o);
+            }
+        }
+        else if (Evidence.ModelEvents)
+        {
+            OnDestination(o);
         }
         else
         {
-            OnDestination(o);
+            OnDestinationLog(o);
+        }
+    }
+
+    /// <summary>A QEMU log shows no mode: only a device whose load thread ran is known to be in multifd mode.</summary>
+    private void OnDestinationLog(Observation o)
+    {
+        switch (o.Event)
+        {
+            case LoadStateMarker { Marker: VfioMarkers.DevConfigState } e when DestinationMultifd(e.Device):
+                mustRefuse ??= $"{e.Device}: DEV_CONFIG_STATE on the main channel in multifd mode{Here}";
+                break;
+            case LoadStatePostMain { Ret: >= 0 } e when mustRefuse is not null:
+                FailOnTrace($"destination accepted {mustRefuse}: qemu_loadvm_state_main returned {e.Ret}{Here}, expected an error");
+                break;
+            case VmStarted when mustRefuse is not null:
+                FailOnTrace($"VM started{Here} although the destination got {mustRefuse}");
+                break;
         }
     }
 
@@ -98,6 +128,11 @@ public sealed class ProtocolAgreement : Property
     private bool Source(string device, Func<SaveSetup, bool> mode) => source.TryGetValue(device, out var s) && mode(s);
 
     private bool Destination(string device, Func<LoadSetup, bool> mode) => destination.TryGetValue(device, out var d) && mode(d);
+
+    /// <summary>Multifd transfer on the destination: from its setup (the model), else from a load thread that ran (a log).</summary>
+    private bool DestinationMultifd(string device) =>
+        Evidence.ModelEvents ? Destination(device, d => d.MultifdTransfer) : Evidence.Facts?.MultifdDevices.Contains(device) == true;
+
 
     private string SourceMode(string device) => source.TryGetValue(device, out var s)
         ? $"multifd transfer {OnOff(s.MultifdTransfer)} and config-after-iter {OnOff(s.ConfigAfterIter)} on the source"

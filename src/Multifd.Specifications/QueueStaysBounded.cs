@@ -25,6 +25,10 @@ public sealed class QueueStaysBounded : Property
     public override string Statement =>
         "Queued bytes and buffers match the engine's counters and never exceed the limits unless the limit error is raised at that insert.";
 
+    public override Coverage CoverageOf(Evidence evidence) =>
+        evidence.ModelEvents ? Coverage.Full()
+        : Coverage.None("no buffer size, queued size or limit is traced (vfio_load_state_device_buffer_incoming has only name and idx)");
+
     public override void On(Observation o)
     {
         if (o.Side != Side.Destination)

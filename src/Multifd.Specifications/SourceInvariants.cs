@@ -22,6 +22,10 @@ public sealed class SourceInvariants : Property
     public override string Statement =>
         "Config idx = number of data packets; threads_abort only by the migration thread after all spawns; no zero-copy device state; queue_job_mutex before multifd_send_mutex.";
 
+    public override Coverage CoverageOf(Evidence evidence) =>
+        evidence.ModelEvents ? Coverage.Full()
+        : Coverage.None("the source traces no device-state packet (multifd_send_fill covers RAM only), no threads_abort and no lock");
+
     public override void On(Observation o)
     {
         if (o.Side != Side.Source)

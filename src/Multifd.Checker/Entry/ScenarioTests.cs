@@ -11,7 +11,7 @@ namespace Multifd.Checker.Entry;
 /// MULTIFD_SCENARIO; MULTIFD_VARIANT overrides its protocol variant.
 /// </summary>
 /// <remarks>
-/// The tight-limit scenarios have no entry here: on the correct protocol they find QEMU's own hangs (P10: F1, F7).
+/// The tight-limit scenarios have no entry here: on the correct protocol they find QEMU's own hangs (P10: F1, F9).
 /// Run them with MULTIFD_SCENARIO=tight-count-limit. Nor has fault-source-cancel-after-setup (F3 through a cancel).
 /// </remarks>
 public static class ScenarioTests

@@ -6,7 +6,11 @@ namespace Multifd.Checker.Exploration;
 /// <summary>A property that failed, as the checker reports it.</summary>
 /// <param name="Property">"P1".."P13" or "P5b", "P10" for a hang (Coyote's deadlock detection), "P8" for a liveness bug.</param>
 /// <param name="Name">The property's name, e.g. "LoadsInIndexOrder".</param>
-public sealed record Violation(string Property, string Name, string Message);
+public sealed record Violation(string Property, string Name, string Message)
+{
+    /// <summary>The violated clause reads only QEMU's trace events: a QEMU log of the schedule shows it too.</summary>
+    public bool SeenInQemuTrace { get; init; }
+}
 
 /// <summary>Everything one exploration found and measured.</summary>
 public sealed record CheckResult

@@ -68,6 +68,11 @@ public static partial class Explorer
         var paths = report.NumOfExploredFairPaths + report.NumOfExploredUnfairPaths;
         var bug = report.NumOfFoundBugs > 0 ? report.BugReports.First() : null;
         var violation = bug is null ? null : Classify(bug);
+        if (violation is not null && collector.Violation is { } v && v.PropertyId == violation.Property && v.Detail == violation.Message)
+        {
+            violation = violation with { SeenInQemuTrace = v.SeenInQemuTrace };
+        }
+
         var internalError = violation?.Property == "internal" ? violation.Message : null;
         return new BlockResult
         {
@@ -170,6 +175,9 @@ public static partial class Explorer
 
         public MigrationRun? Current;
 
+        /// <summary>The property violation of the current schedule (the one Coyote reports), if a property failed.</summary>
+        public Specifications.PropertyViolation? Violation;
+
         /// <summary>How many timeline entries the current schedule had when Coyote reported its failure.</summary>
         public int? FailureStep;
 
@@ -183,8 +191,12 @@ public static partial class Explorer
 
         public void Iteration(ICoyoteRuntime runtime)
         {
-            var run = Current = new MigrationRun(options.Scenario, options.Variant, new CoyoteChoices(),
-                v => Microsoft.Coyote.Specifications.Specification.Assert(false, v.Message));
+            Violation = null;
+            var run = Current = new MigrationRun(options.Scenario, options.Variant, new CoyoteChoices(), v =>
+            {
+                Violation ??= v;
+                Microsoft.Coyote.Specifications.Specification.Assert(false, v.Message);
+            });
             FailureStep = null;
             // After a failure Coyote tears the schedule down and threads unwind, emitting events that are no part
             // of the failing schedule: the timeline ends where the failure was reported.

@@ -64,7 +64,7 @@ public sealed class SimulatedWorld : IMigrationObserver
             var holdEof = h.HoldEofUntilRejected && HostileSource.RejectedByRecvThread.Contains(h.Kind)
                           || (h.Kind == "flood" && s.Devices[0].Destination is { MaxQueuedBuffers: not null } or { MaxQueuedBuffersSizeBytes: not null });
             world.Hostile = new HostileSource(h.Kind,
-                world.devices.Select(d => new HostileDevice(d.Spec.Name, $"{d.Spec.Name}/vfio", d.Spec.InstanceId, d.Source.Image,
+                world.devices.Select(d => new HostileDevice(d.Spec.Name, d.Spec.EffectiveIdstr, d.Spec.InstanceId, d.Source.Image,
                     d.Source.Config, d.Spec.DataBufferSizeBytes,
                     SendLoadReady: Config(d.Spec, d.Spec.Source, s.Source.MachineType).Properties.LoadConfigAfterIter switch
                     {
@@ -132,7 +132,10 @@ public sealed class SimulatedWorld : IMigrationObserver
             HwCompat.VfioPci(machine, "x-migration-multifd-transfer", p.MultifdTransfer),
             HwCompat.VfioPci(machine, "x-migration-load-config-after-iter", p.LoadConfigAfterIter),
             p.MaxQueuedBuffers,
-            p.MaxQueuedBuffersSizeBytes ?? ulong.MaxValue));
+            p.MaxQueuedBuffersSizeBytes ?? ulong.MaxValue))
+    {
+        Idstr = d.EffectiveIdstr,
+    };
 
     /// <summary>Per enabled fault, the number of points where it may fire (estimated from the scenario).</summary>
     private static Dictionary<Fault, int> FaultOpportunities(Scenario s)

@@ -50,7 +50,15 @@ public sealed record Scenario
 
 public sealed record DeviceSpec
 {
+    /// <summary>vbasedev->name: in QEMU the host device ("0000:65:00.0"); the models use short names.</summary>
     public string Name { get; init; } = "dev0";
+
+    /// <summary>The savevm idstr: in QEMU the guest device path + "/vfio" ("0000:00:02.0/vfio"). Null: <c>NAME/vfio</c>.</summary>
+    public string? Idstr { get; init; }
+
+    /// <summary>The idstr in effect.</summary>
+    [JsonIgnore]
+    public string EffectiveIdstr => Idstr ?? $"{Name}/vfio";
 
     public uint InstanceId { get; init; }
 

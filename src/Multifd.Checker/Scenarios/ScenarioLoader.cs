@@ -75,6 +75,7 @@ public static class ScenarioLoader
 
         Check(s.Devices.Count is >= 1 and <= 16, "devices", $"needs 1 to 16 devices (got {s.Devices.Count})");
         var names = new HashSet<string>();
+        var idstrs = new HashSet<string>();
         for (var i = 0; i < s.Devices.Count; i++)
         {
             var d = s.Devices[i];
@@ -82,6 +83,10 @@ public static class ScenarioLoader
             Check(!string.IsNullOrWhiteSpace(d.Name) && d.Name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':'),
                 $"{at}.name", $"must be a non-empty name of letters, digits, '-', '_', '.', ':' (got \"{d.Name}\")");
             Check(names.Add(d.Name), $"{at}.name", $"duplicate device name \"{d.Name}\"");
+            Check(d.Idstr is null || (d.Idstr.Length > 0 && System.Text.Encoding.UTF8.GetByteCount(d.Idstr) <= 255 && !d.Idstr.Any(char.IsWhiteSpace)
+                                      && !d.Idstr.Any(char.IsControl)),
+                $"{at}.idstr", $"must be 1 to 255 bytes without spaces (got \"{d.Idstr}\")");
+            Check(idstrs.Add(d.EffectiveIdstr), $"{at}.idstr", $"duplicate idstr \"{d.EffectiveIdstr}\"");
             Check(d.StateBytes >= 0, $"{at}.stateBytes", $"must not be negative (got {d.StateBytes})");
             Check(d.StateBytes <= 1 << 20, $"{at}.stateBytes", $"at most 1 MiB in a model (got {d.StateBytes})");
             Check(d.PrecopyBytes >= 0 && d.PrecopyBytes <= d.StateBytes, $"{at}.precopyBytes",

@@ -12,10 +12,11 @@ namespace Multifd.Cli.Bundles;
 /// </summary>
 /// <param name="Side">"source" or "destination".</param>
 /// <param name="Type">The engine's event type, e.g. "BufferInserted".</param>
-/// <param name="Event">The QEMU trace event name, e.g. "vfio_load_state_device_buffer_incoming".</param>
+/// <param name="Event">The QEMU trace event name, e.g. "vfio_load_state_device_buffer_incoming" (model_... or sim_... for an event QEMU does not trace).</param>
+/// <param name="Args">The arguments as the trace line prints them (QEMU's format for a QEMU event).</param>
 public sealed record EventRecord(int Step, string Side, string Thread, string Type, string Event, string Args, JsonObject? Fields)
 {
-    /// <summary>The event as a QEMU trace line prints it, e.g. "vfio_load_state_device_buffer_incoming dev0 idx 3".</summary>
+    /// <summary>The event as a QEMU trace line prints it, e.g. "vfio_load_state_device_buffer_incoming  (dev0) idx 3".</summary>
     [JsonIgnore]
     public string Text => Args.Length == 0 ? Event : $"{Event} {Args}";
 
@@ -33,6 +34,7 @@ public sealed record EventRecord(int Step, string Side, string Thread, string Ty
         var fields = JsonSerializer.SerializeToNode(e, e.GetType(), FieldOptions) as JsonObject;
         fields?.Remove("traceName");
         fields?.Remove("args");
+        fields?.Remove("isQemuEvent");
         return new EventRecord(entry.Step, SideName(entry.Observation.Side), entry.Observation.Thread, e.GetType().Name,
             e.TraceName, e.Args, fields);
     }

@@ -68,14 +68,23 @@ public static class HangExplanation
             : $"hang: {string.Join(" | ", parts)}";
     }
 
+    /// <summary>A wait in QEMU's function names (the model's wait events are not QEMU trace events).</summary>
+    private static string WaitText(EventRecord wait) => wait.Type switch
+    {
+        nameof(CondWait) => $"qemu_cond_wait {wait.Args}",
+        nameof(SemWait) => $"qemu_sem_wait {wait.Args}",
+        nameof(ThreadJoin) => $"qemu_thread_join {wait.Args}",
+        _ => wait.Text,
+    };
+
     private static string Describe(string thread, EventRecord? last, EventRecord? wait, EventRecord? lockAfter)
     {
         var text = (last, wait) switch
         {
-            (_, not null) => $"{thread} waits in {wait.Text}{(last is null ? "" : $" after {last.Text}")} (step {wait.Step})",
+            (_, not null) => $"{thread} waits in {WaitText(wait)}{(last is null ? "" : $" after {last.Text}")} (step {wait.Step})",
             (null, _) => $"{thread} emitted no protocol event",
             // qemu_loadvm_state: after the main loop returned 0 the next blocking point is the load threads' pool.
-            ({ Type: nameof(LoadStatePostMain), Args: "ret 0" }, _) =>
+            ({ Type: nameof(LoadStatePostMain), Args: "0" }, _) =>
                 $"{thread} waits in qemu_loadvm_thread_pool_wait (after {last.Text}, step {last.Step})",
             _ => $"{thread} blocked after {last.Text} (step {last.Step})",
         };

@@ -68,6 +68,7 @@ public sealed class DestinationMigration
         multifdRecv?.Setup();
         var ret = LoadvmState(out var error);
         qemu.Trace(new Checkpoint("dst-precopy-loadvm-completed"));
+        qemu.Trace(new IncomingMigrationCoEnd(ret));
         if (ret < 0)
         {
             // process_incoming_migration_co, fail: FAILED, record the error, destroy (then exit).
@@ -184,7 +185,8 @@ public sealed class DestinationMigration
                 case SavevmCodes.SectionStart:
                 case SavevmCodes.SectionFull:
                     var id = f.GetBe32();
-                    var (idstr, _, _) = Savevm.GetSectionStart(f);
+                    var (idstr, instanceId, versionId) = Savevm.GetSectionStart(f);
+                    qemu.Trace(new SectionStartFull(id, idstr, instanceId, versionId));
                     sectionIdstr[id] = idstr;
                     ret = LoadSection(id, idstr, out error);
                     break;
@@ -309,12 +311,13 @@ public sealed class DestinationMigration
             return Reject($"MIG_CMD 0x{cmd:x} unknown (len 0x{len:x})", out error);
         }
 
+        qemu.Trace(new SwitchoverStartReceived(len));
+
         if (len != 0)
         {
             return Reject($"SWITCHOVER_START received with bad length - expecting 0, got {len}", out error);
         }
 
-        qemu.Trace(new SwitchoverStartReceived());
         // loadvm_postcopy_handle_switchover_start: each SE's switchover_start.
         if (qemu.Variant != ProtocolVariant.LoadThreadAtSetup)
         {

@@ -40,6 +40,8 @@ public sealed class MultifdRecv
     /// <summary>multifd_recv_thread.</summary>
     private void RecvThread(RecvParams p)
     {
+        qemu.Trace(new RecvThreadStart(p.Id));
+        ulong packetsRecved = 0; // p->packets_recved: every packet whose header passed (device state too)
         var reader = new QemuFileReader(p.Channel);
         LoadError? error = null;
         var header = new byte[MultifdWire.HeaderSize];
@@ -69,6 +71,7 @@ public sealed class MultifdRecv
                 break;
             }
 
+            packetsRecved++;
             error = (flags & MultifdWire.FlagDeviceState) != 0
                 ? RecvDeviceState(reader, flags)
                 : RecvRam(p, reader, flags);
@@ -78,6 +81,8 @@ public sealed class MultifdRecv
         {
             TerminateThreads(error);
         }
+
+        qemu.Trace(new RecvThreadEnd(p.Id, packetsRecved));
     }
 
     /// <summary>The device-state branch: the rest of the header, the payload, then load_state_buffer.</summary>
@@ -175,7 +180,7 @@ public sealed class MultifdRecv
     /// <summary>
     /// multifd_recv_sync_main (main thread, BQL held): waits for every channel's SYNC, then releases them.
     /// As in QEMU, nothing but a recv thread's SYNC posts multifd_recv_state->sem_sync: if a recv thread fails
-    /// before its SYNC, this waits for ever, holding the BQL (finding F7).
+    /// before its SYNC, this waits for ever, holding the BQL (finding F9).
     /// </summary>
     public void SyncMain()
     {
@@ -198,7 +203,7 @@ public sealed class MultifdRecv
     /// </summary>
     public void TerminateThreads(LoadError? error)
     {
-        qemu.Trace(new MultifdRecvTerminateThreads(error is not null));
+        qemu.Trace(new RecvTerminateThreads(error is not null));
         if (Interlocked.Exchange(ref exiting, 1) == 1)
         {
             if (error is not null)

@@ -48,7 +48,7 @@ public sealed class VfioLoad(QemuProcess qemu, MigrationParameters parameters, V
         }
 
         qemu.Trace(new LoadSetup(Name, MultifdTransfer, MultifdTransfer && ConfigAfterIter, parameters.Platform,
-            config.Properties.MaxQueuedBuffers ?? ulong.MaxValue, config.Properties.MaxQueuedBuffersSizeBytes));
+            config.Properties.MaxQueuedBuffers ?? ulong.MaxValue, config.Properties.MaxQueuedBuffersSizeBytes, config.Idstr));
         return device.SetState(VfioDeviceState.Resuming);
     }
 
@@ -74,7 +74,11 @@ public sealed class VfioLoad(QemuProcess qemu, MigrationParameters parameters, V
 
                     qemu.Trace(new ConfigLoadStart(Name, 0, Bql.Locked, IterDone: true));
                     var ret = VfioConfig.LoadDeviceConfigState(f, device, out var configError);
-                    qemu.Trace(new ConfigLoadEnd(Name, ret));
+                    if (ret >= 0)
+                    {
+                        qemu.Trace(new ConfigLoadEnd(Name, ret));
+                    }
+
                     error = configError is null ? null : new(configError, ErrorKind.Device);
                     return ret;
 
@@ -177,5 +181,6 @@ public sealed class VfioLoad(QemuProcess qemu, MigrationParameters parameters, V
         Multifd = null;
         device.CloseDataFd();
         qemu.Trace(new DataFdClosed(Name));
+        qemu.Trace(new VfioLoadCleanup(Name));
     }
 }

@@ -242,6 +242,11 @@ public sealed class VfioMultifd
                 break;
             }
 
+            if (loadBufIdx == 0)
+            {
+                qemu.Trace(new LoadBuffersStart(Name));
+            }
+
             // The count of queued buffers drops once the whole buffer is written (zero-length ones too); the
             // QueuedCountDrift variant drops it when the write starts, while the data is still held.
             var countDropsAtWriteStart = qemu.Variant == ProtocolVariant.QueuedCountDrift;
@@ -258,6 +263,11 @@ public sealed class VfioMultifd
             if (!countDropsAtWriteStart)
             {
                 DropQueuedCount();
+            }
+
+            if (loadBufIdx == loadBufIdxLast - 1)
+            {
+                qemu.Trace(new LoadBuffersEnd(Name));
             }
 
             qemu.Trace(new BufferLoaded(Name, loadBufIdx, lb.Len, loadBufIdxLast, loadBufQueuedPendingBuffers,
@@ -371,7 +381,11 @@ public sealed class VfioMultifd
         qemu.Bql.Lock();
         qemu.Trace(new ConfigLoadStart(Name, loadBufIdx, Bql.Locked, loadBufsIterDone));
         var ret = VfioConfig.LoadDeviceConfigState(f, device, out var configError);
-        qemu.Trace(new ConfigLoadEnd(Name, ret));
+        if (ret >= 0)
+        {
+            qemu.Trace(new ConfigLoadEnd(Name, ret));
+        }
+
         qemu.Bql.Unlock();
 
         return ret < 0

@@ -16,7 +16,7 @@ public sealed record StateBuffersSizeSet(string Device, uint OldLen, uint NewLen
     /// <summary>The bytes of the array's elements after the resize.</summary>
     public ulong Bytes => (ulong)NewLen * ElementBytes;
 
-    public override string TraceName => "vfio_state_buffers_size_set";
+    public override string TraceName => "model_vfio_state_buffers_size_set";
     public override string Args => $"{Device} len {OldLen} -> {NewLen} ({Bytes} bytes)";
 }
 
@@ -28,6 +28,6 @@ public sealed record StateBuffersSizeSet(string Device, uint OldLen, uint NewLen
 /// </summary>
 public sealed record DeviceStateRecvBuffer(string Idstr, uint Bytes, bool Freed) : MigrationEvent
 {
-    public override string TraceName => "multifd_device_state_recv";
+    public override string TraceName => "model_multifd_device_state_recv";
     public override string Args => $"{Idstr} {(Freed ? "g_free" : "g_malloc")} {Bytes}";
 }

@@ -123,7 +123,9 @@ public sealed class MultifdSend
     /// <summary>multifd_send_thread.</summary>
     private void SendThread(SendParams p)
     {
+        qemu.Trace(new SendThreadStart(p.Id));
         string? error = null;
+        ulong packetsSent = 0; // p->packets_sent: RAM and SYNC packets (multifd_send_fill_packet), not device state
         while (true)
         {
             channelsReady.Post();
@@ -139,7 +141,9 @@ public sealed class MultifdSend
 
             if (Volatile.Read(ref p.PendingJob))
             {
-                error = p.Data is DeviceStatePayload ? SendDeviceState(p) : SendRam(p);
+                var isRam = p.Data is not DeviceStatePayload;
+                packetsSent += isRam ? 1UL : 0; // multifd_send_fill_packet counts RAM packets only
+                error = isRam ? SendRam(p) : SendDeviceState(p);
                 if (error is not null)
                 {
                     break;
@@ -157,6 +161,7 @@ public sealed class MultifdSend
                     // Only push the SYNC packet if it involves a remote sync.
                     var num = (ulong)Interlocked.Increment(ref packetNum) - 1;
                     qemu.Trace(new MultifdSendFill(p.Id, num, MultifdWire.FlagSync, 0));
+                    packetsSent++;
                     if (p.Channel.Write(MultifdWire.EncodeRamPacket(num, MultifdWire.FlagSync)) is var ret and < 0)
                     {
                         error = $"multifd_send_{p.Id}: write of SYNC packet failed: {-ret}";
@@ -171,10 +176,12 @@ public sealed class MultifdSend
 
         if (error is not null)
         {
-            qemu.Trace(new ErrorReported(error, ErrorKind.Channel));
+            qemu.Trace(new SendChannelError(p.Id, error));
             SetError(error, ErrorKind.Channel);
             KickMain(p);
         }
+
+        qemu.Trace(new SendThreadEnd(p.Id, packetsSent));
     }
 
     /// <summary>A RAM job: multifd_send_fill_packet (send_prepare) + writev + multifd_send_data_clear. Returns null or the error.</summary>

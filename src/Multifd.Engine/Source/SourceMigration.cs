@@ -94,7 +94,12 @@ public sealed class SourceMigration
     private void Run()
     {
         var ok = Migrate();
-        qemu.Trace(new Checkpoint(ok ? "src-completed" : "src-failed"));
+        if (ok)
+        {
+            // migration_completion_end -> migration_downtime_end.
+            qemu.Trace(new Checkpoint("src-downtime-end"));
+        }
+
         Cleanup();
         qemu.Trace(new SourceFinished(ok));
     }

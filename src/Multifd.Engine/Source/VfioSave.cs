@@ -163,7 +163,7 @@ public sealed class VfioSave(QemuProcess qemu, MigrationParameters parameters, V
             return null;
         }
 
-        qemu.Trace(new SaveThreadStart(Name));
+        qemu.Trace(new SaveThreadStart(Name, config.Idstr, config.InstanceId));
         var error = SaveThreadBody(deviceState);
         qemu.Trace(new SaveThreadEnd(Name, error is null));
         return error;
@@ -208,6 +208,7 @@ public sealed class VfioSave(QemuProcess qemu, MigrationParameters parameters, V
         // The config packet: idx = the number of data packets, flags = CONFIG_STATE.
         var blob = new QemuFileWriter(null);
         VfioConfig.SaveDeviceConfigState(blob, device);
+        qemu.Trace(new DeviceConfigSaved(Name));
         var configPacket = VfioDeviceStatePacket.Encode(idx, VfioDeviceStatePacket.FlagConfigState, blob.ToArray(), order);
         if (!deviceState.QueueDeviceState(config.Idstr, config.InstanceId, configPacket, Name, idx, isConfig: true))
         {

@@ -9,6 +9,8 @@ public sealed class BadInputTests : IDisposable
     [InlineData("bad-json", "{ \"devices\": [ { \"name\": \"dev0\", \"stateBytes\": 64 ", "devices[0]: ")]
     [InlineData("unknown-knob", "{ \"source\": { \"multifdChannels\": 2, \"x-turbo\": true } }", "source.x-turbo: unknown field")]
     [InlineData("negative-size", "{ \"devices\": [ { \"name\": \"dev0\", \"stateBytes\": -5 } ] }", "devices[0].stateBytes: must not be negative (got -5)")]
+    [InlineData("idstr-with-space", "{ \"devices\": [ { \"name\": \"dev0\", \"idstr\": \"0000:00:02.0 /vfio\" } ] }", "devices[0].idstr: must be 1 to 255 bytes without spaces")]
+    [InlineData("same-idstr", "{ \"devices\": [ { \"name\": \"a\", \"idstr\": \"x/vfio\" }, { \"name\": \"b\", \"idstr\": \"x/vfio\" } ] }", "devices[1].idstr: duplicate idstr \"x/vfio\"")]
     [InlineData("zero-channels", "{ \"destination\": { \"multifdChannels\": 0 } }", "destination.multifdChannels: must be between 1 and 16 (got 0)")]
     [InlineData("wrong-type", "{ \"channels\": { \"capacityBytes\": \"big\" } }", "channels.capacityBytes: ")]
     [InlineData("unknown-machine", "{ \"source\": { \"machine\": \"sun4m\" } }", "source.machine: unknown machine type \"sun4m\"")]

@@ -96,7 +96,7 @@ public class CheckBugTests(BugBundleFixture fixture)
         var replay = File.ReadAllText(Path.Combine(fixture.Bundle, TraceBundle.ReplayFile));
         Assert.Contains($"dotnet run --project src/Multifd.Cli -- replay {fixture.Bundle}\n", replay);
         var timeline = File.ReadAllText(Path.Combine(fixture.Bundle, TraceBundle.TimelineFile));
-        Assert.Contains("vfio_load_state_device_buffer_starved dev0 idx 0", timeline);
+        Assert.Contains("vfio_load_state_device_buffer_starved  (dev0) idx 0", timeline);
         Assert.EndsWith($"=> {bundle.Events.Failure}\n", timeline);
     }
 }

@@ -20,10 +20,10 @@ public partial class ShowTests(BugBundleFixture fixture)
         // The first column separator: " | ", or " |*" where the device's state changed at that event.
         var eventColumn = events.Select(l => l.IndexOf(" |", StringComparison.Ordinal)).Distinct();
         Assert.Single(eventColumn);
-        Assert.Contains(events, l => Regex.IsMatch(l, @"^\s+\d+ dst  load\[dev0\]\s+vfio_load_state_device_buffer_starved dev0 idx 0 "));
-        Assert.Contains(events, l => Regex.IsMatch(l, @"^\s+\d+ src  send\[ch\d\]\s+multifd_send ch\d dev\d idx \d"));
+        Assert.Contains(events, l => Regex.IsMatch(l, @"^\s+\d+ dst  load\[dev0\]\s+vfio_load_state_device_buffer_starved  \(dev0\) idx 0 "));
+        Assert.Contains(events, l => Regex.IsMatch(l, @"^\s+\d+ src  send\[ch\d\]\s+model_multifd_send ch\d dev\d idx \d"));
         Assert.Contains(events, l => Regex.IsMatch(l, @"^\s+\d+ dst  main\s+"));
-        Assert.DoesNotContain(events, l => l.Contains("qemu_mutex_lock", StringComparison.Ordinal));
+        Assert.DoesNotContain(events, l => l.Contains("model_mutex_locked", StringComparison.Ordinal));
         Assert.StartsWith("=> P10 NoHang: hang: destination:", lines[^1]);
     }
 
@@ -32,7 +32,7 @@ public partial class ShowTests(BugBundleFixture fixture)
     {
         var run = CliRunner.Run("show", fixture.Bundle, "--verbose");
         Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.Contains("qemu_mutex_lock", run.Out);
+        Assert.Contains("model_mutex_locked", run.Out);
     }
 
     [Fact]
@@ -46,9 +46,9 @@ public partial class ShowTests(BugBundleFixture fixture)
         Assert.Contains("    box Destination QEMU", lines);
         Assert.Contains("    participant dst_main as main", lines);
         Assert.Contains("    participant dst_load_dev0 as load[dev0]", lines);
-        Assert.Contains(lines, l => Regex.IsMatch(l, @"^    src_send_ch(\d)->>dst_recv_ch\1: \d+ multifd_send ch\1 "));
-        Assert.Contains(lines, l => Regex.IsMatch(l, @"^    Note over dst_load_dev0: \d+ vfio_load_state_device_buffer_starved dev0 idx 0$"));
-        Assert.DoesNotContain("qemu_mutex_lock", run.Out);
+        Assert.Contains(lines, l => Regex.IsMatch(l, @"^    src_send_ch(\d)->>dst_recv_ch\1: \d+ model_multifd_send ch\1 "));
+        Assert.Contains(lines, l => Regex.IsMatch(l, @"^    Note over dst_load_dev0: \d+ vfio_load_state_device_buffer_starved  \(dev0\) idx 0$"));
+        Assert.DoesNotContain("model_mutex_locked", run.Out);
         Assert.Matches(@"^    Note over src_\w+,dst_\w+: P10 NoHang: hang: destination: ", lines[^1]);
         Assert.All(lines.Skip(1), l => Assert.DoesNotContain(";", l.Replace("#59;", "", StringComparison.Ordinal)));
     }
@@ -59,7 +59,7 @@ public partial class ShowTests(BugBundleFixture fixture)
         var run = CliRunner.Run("show", fixture.Bundle, "--format", "html");
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.StartsWith("<!DOCTYPE html>", run.Out);
-        Assert.Contains("vfio_load_state_device_buffer_starved dev0 idx 0", run.Out);
+        Assert.Contains("vfio_load_state_device_buffer_starved  (dev0) idx 0", run.Out);
         Assert.Contains("<script type=\"application/json\" id=\"swimlane-data\">", run.Out);
         // Self-contained: nothing loaded from elsewhere (the only URL is SVG's namespace name).
         Assert.DoesNotMatch(@"(src|href)=""(?!#)", run.Out);
