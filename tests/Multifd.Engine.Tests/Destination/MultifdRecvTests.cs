@@ -68,13 +68,13 @@ public class MultifdRecvTests
             .Select(o => $"{o.Event.TraceName} {o.Event.Args}").ToList();
         Assert.Equal(
         [
-            "multifd_device_state_recv dev0/vfio g_malloc 14",
-            "vfio_load_state_buffer_insert dev0 idx 0 size 2",
-            "multifd_device_state_recv dev0/vfio g_free 14",
+            "model_multifd_device_state_recv dev0/vfio g_malloc 14",
+            "model_vfio_load_state_buffer_insert dev0 idx 0 size 2",
+            "model_multifd_device_state_recv dev0/vfio g_free 14",
             // allocated for an idstr no device has, before the lookup refuses it
-            "multifd_device_state_recv 0000:00:1f.7/vfio g_malloc 13",
-            "multifd_device_state_recv 0000:00:1f.7/vfio g_free 13",
-            "migrate_set_error [Rejected] Unknown idstr 0000:00:1f.7/vfio or instance id 3 for load state buffer",
+            "model_multifd_device_state_recv 0000:00:1f.7/vfio g_malloc 13",
+            "model_multifd_device_state_recv 0000:00:1f.7/vfio g_free 13",
+            "migrate_error error=Unknown idstr 0000:00:1f.7/vfio or instance id 3 for load state buffer",
         ], buffers);
         Assert.All(observer.All.Where(o => o.Event is DeviceStateRecvBuffer), o => Assert.Equal("recv[ch0]", o.Thread));
     }

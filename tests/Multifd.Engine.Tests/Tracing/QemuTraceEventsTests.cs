@@ -38,6 +38,9 @@ public class QemuTraceEventsTests
         new DataFdClosed("dev0"), new VfioLoadCleanup("dev0"), new DestinationFinished(true, true),
         new DeviceWrite("dev0", 0, 64, 64), new DeviceConfigLoaded("dev0", 16), new FaultInjected("x", "y"),
         new CondWait("c", null), new SemWait("s"), new ThreadJoin("t"), new HostilePacketSent("flood", "x"),
+        new MultifdSendFill(1, 5, 0x1, 0), new MultifdSendSyncMain(6), new MultifdSendTerminateThreads(), new MigrationCancel(),
+        new MigrateSetState(Engine.Core.MigrationStatus.Cancelling), new MultifdRecvUnfill(0, 5, 0x1, 0),
+        new StateBuffersSizeSet("dev0", 4, 5), new DeviceStateRecvBuffer("dev0/vfio", 64, Freed: false),
     ];
 
     [Fact]
@@ -80,6 +83,11 @@ public class QemuTraceEventsTests
     [InlineData("process_incoming_migration_co_end", "process_incoming_migration_co_end ret=-22 postcopy-state=0")]
     [InlineData("multifd_recv_sync_main", "multifd_recv_sync_main packet num 7")]
     [InlineData("qemu_loadvm_state_post_main", "qemu_loadvm_state_post_main -22")]
+    [InlineData("multifd_send_fill", "multifd_send_fill channel 1 packet_num 5 flags 0x1 next packet size 0")]
+    [InlineData("multifd_recv_unfill", "multifd_recv_unfill channel 0 packet_num 5 flags 0x1 next packet size 0")]
+    [InlineData("multifd_send_sync_main", "multifd_send_sync_main packet num 6")]
+    [InlineData("migrate_set_state", "migrate_set_state new state cancelling")]
+    [InlineData("migration_cancel", "migration_cancel")]
     [InlineData("vmstate_load", "vmstate_load arm_gicv3, arm_gicv3")]
     public void LinesAreQemus(string name, string line) =>
         Assert.Contains(line, Samples.Where(e => e.TraceName == name).Select(e => e.ToString()));
