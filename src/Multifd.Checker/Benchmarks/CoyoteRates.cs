@@ -200,7 +200,8 @@ public static class CoyoteRates
         Devices = Enumerable.Range(0, devices)
             .Select(i => new DeviceSpec { Name = $"dev{i}", InstanceId = (uint)i, StateBytes = buffers * 64, PrecopyBytes = 0, DataBufferSizeBytes = 64 })
             .ToList(),
-        Source = new SideSpec { MultifdChannels = channels },
-        Destination = new SideSpec { MultifdChannels = channels },
+        // The return path, as in the default scenario: without it QEMU's send threads can drop a trailing packet (F3).
+        Source = new SideSpec { MultifdChannels = channels, ReturnPath = true },
+        Destination = new SideSpec { MultifdChannels = channels, ReturnPath = true },
     };
 }

@@ -40,6 +40,8 @@ public sealed class MultifdSend
     private readonly SendParams[] channels;
     private readonly QemuMutex multifdSendMutex;
     private readonly QemuSemaphore channelsReady;
+    private readonly QemuSemaphore pendingJobCleared; // model only: the spin of multifd_send, see Send
+    private int spinWaiters; // atomic: producers parked in that spin (at most one: multifd_send_mutex is held)
     private int exiting; // atomic
     private int nextChannel; // protected by multifdSendMutex
     private long packetNum; // atomic
@@ -52,6 +54,7 @@ public sealed class MultifdSend
         this.assumptions = assumptions;
         multifdSendMutex = qemu.NewMutex("multifd_send_mutex");
         channelsReady = qemu.NewSemaphore("channels_ready");
+        pendingJobCleared = qemu.NewSemaphore("model: multifd_send spin on pending_job");
         channels = multifdChannels.Select((c, i) => new SendParams(i, c, qemu)).ToArray();
     }
 
@@ -102,13 +105,14 @@ public sealed class MultifdSend
                 }
 
                 i = (i + 1) % channels.Length;
-                if (i == start)
+                if (i == start && !AnyChannelFreeOrExiting())
                 {
-                    // Every channel has a job: QEMU busy-waits here until a send thread clears pending_job (a
-                    // channels_ready token does not always mean a free channel: multifd_send_sync_main takes tokens
-                    // too). Simplification: the model sleeps after each full pass (a controlled delay under Coyote),
-                    // so that the scheduler, like a real one, runs the send threads instead of the spin.
-                    Thread.Sleep(1);
+                    // Every channel has a job: QEMU busy-waits here, re-reading every pending_job and the exit
+                    // flag, until a send thread clears pending_job (a channels_ready token does not always mean a
+                    // free channel: multifd_send_sync_main takes tokens too). Simplification: the model parks the
+                    // spin until a send thread clears a pending_job or exiting is set, which is when the spin could
+                    // first see a change; a spin that would never end stays parked (a hang either way).
+                    ParkSpin();
                 }
             }
 
@@ -150,6 +154,7 @@ public sealed class MultifdSend
                 }
 
                 Volatile.Write(ref p.PendingJob, false);
+                WakeSpin();
             }
             else
             {
@@ -251,6 +256,29 @@ public sealed class MultifdSend
         return 0;
     }
 
+    private bool AnyChannelFreeOrExiting() => ShouldExit || channels.Any(c => !Volatile.Read(ref c.PendingJob));
+
+    /// <summary>Parks the producer's spin in <see cref="Send"/>: registered first, then re-checked, so no wake-up is lost.</summary>
+    private void ParkSpin()
+    {
+        Interlocked.Increment(ref spinWaiters);
+        if (!AnyChannelFreeOrExiting())
+        {
+            pendingJobCleared.Wait();
+        }
+
+        Interlocked.Decrement(ref spinWaiters);
+    }
+
+    /// <summary>Something the spin in <see cref="Send"/> reads changed: wake it if a producer is parked there.</summary>
+    private void WakeSpin()
+    {
+        if (Volatile.Read(ref spinWaiters) > 0)
+        {
+            pendingJobCleared.Post();
+        }
+    }
+
     /// <summary>multifd_send_error_propagate (10.1: multifd_send_set_error): the first error wins; later ones are dropped.</summary>
     private void SetError(string message, ErrorKind kind)
     {
@@ -258,6 +286,8 @@ public sealed class MultifdSend
         {
             return;
         }
+
+        WakeSpin();
 
         qemu.SetError(message, kind);
         // multifd_send_error_propagate also fails the migration if it is still under way.
@@ -283,6 +313,7 @@ public sealed class MultifdSend
     {
         qemu.Trace(new MultifdSendTerminateThreads());
         Volatile.Write(ref exiting, 1);
+        WakeSpin();
         foreach (var p in channels)
         {
             p.Sem.Post();
