@@ -57,7 +57,7 @@ public sealed class SourceInvariants : Property
                 }
 
                 break;
-            case PacketSent { IsSync: false, ZeroCopy: true } e:
+            case PacketSent { ZeroCopy: true } e:
                 Fail($"{e.Device}: device-state packet idx {e.Idx}{(e.IsConfig ? " (config)" : "")} written on channel {e.Channel} " +
                      "with QIO_CHANNEL_WRITE_FLAG_ZERO_COPY; its buffer is freed right after writev");
                 break;

@@ -13,6 +13,7 @@ namespace Multifd.Checker.Tests;
 /// packets, RAM jobs on the channels, send threads that leave on exiting before looking at their job, and
 /// migrate_cancel's CANCELLING.
 /// </summary>
+[Collection(AloneCollection.Name)]
 public class FidelityTests(ITestOutputHelper output)
 {
     /// <summary>
@@ -56,14 +57,16 @@ public class FidelityTests(ITestOutputHelper output)
         // (the save threads are spawned), and syncs before it joins the save threads.
         var mig = Names(timeline, "mig");
         var switchover = mig.IndexOf("savevm_send_switchover_start");
-        Assert.Contains(mig.Skip(switchover), e => e == "qemu_mutex_lock multifd_send_mutex holding BQL");
+        Assert.True(switchover >= 0, "no SWITCHOVER_START on the migration thread");
+        Assert.Contains(mig.Skip(switchover), e => e == "model_mutex_locked multifd_send_mutex holding BQL");
         var lastSync = mig.FindLastIndex(e => e.StartsWith("multifd_send_sync_main", StringComparison.Ordinal));
         Assert.True(lastSync > switchover);
-        Assert.True(mig.IndexOf("multifd_join_device_state_save_threads ok") > lastSync);
+        Assert.True(mig.IndexOf("model_multifd_join_device_state_save_threads ok") > lastSync);
 
         // The destination's main thread syncs with the recv threads (BQL held) after starting the load threads.
         var main = Names(timeline, "main");
-        var started = main.FindLastIndex(e => e.StartsWith("qemu_loadvm_start_load_thread", StringComparison.Ordinal));
+        var started = main.FindLastIndex(e => e.StartsWith("model_qemu_loadvm_start_load_thread", StringComparison.Ordinal));
+        Assert.True(started >= 0, "the main thread started no load thread");
         Assert.True(main.FindLastIndex(e => e.StartsWith("multifd_recv_sync_main", StringComparison.Ordinal)) > started);
         Assert.True(main.FindIndex(e => e.StartsWith("qemu_loadvm_state_post_main", StringComparison.Ordinal)) > started);
     }

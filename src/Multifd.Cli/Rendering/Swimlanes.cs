@@ -53,9 +53,9 @@ public sealed class Swimlanes
     public static Swimlanes From(EventLog log, IReadOnlyList<DeviceLimits> devices)
     {
         var events = log.Events;
-        var lanes = events.Select(e => new Lane(e.Side, e.Thread)).Distinct().OrderBy(LaneRank).ThenBy(l => l.Thread, StringComparer.Ordinal).ToList();
+        var lanes = events.Select(LaneOfEvent).Distinct().OrderBy(LaneRank).ThenBy(l => l.Thread, StringComparer.Ordinal).ToList();
         var laneIndex = lanes.Select((l, i) => (l, i)).ToDictionary(x => x.l, x => x.i);
-        var laneOf = events.Select(e => laneIndex[new Lane(e.Side, e.Thread)]).ToList();
+        var laneOf = events.Select(e => laneIndex[LaneOfEvent(e)]).ToList();
         var last = events.Count == 0 ? 0 : events[^1].Step;
         var (holds, waits) = HoldsAndWaits(events, laneOf, lanes.Count, last);
         return new Swimlanes
@@ -69,6 +69,12 @@ public sealed class Swimlanes
             LastStep = last,
         };
     }
+
+    /// <summary>
+    /// The lane of an event: its thread's, except that the harness's own thread stands for the process's main thread (on
+    /// the source it runs qmp_migrate's migrate_set_state to SETUP before the migration thread starts).
+    /// </summary>
+    private static Lane LaneOfEvent(EventRecord e) => new(e.Side, e.Thread == "harness" ? "main" : e.Thread);
 
     /// <summary>The mutex a lock event asks for, as held lists name it: "BQL", "load_bufs_mutex[dev0]".</summary>
     public static string LockName(EventRecord e) =>

@@ -174,13 +174,14 @@ public sealed record DeviceStateQueued(string Device, uint Idx, uint Flags, int 
     public override string Args => $"{Device} idx {Idx}{(IsConfig ? " config" : "")} size {DataBytes}";
 }
 
-/// <summary>Model only: a send thread wrote a packet to its channel (writev): a device-state packet, or a RAM SYNC.</summary>
+/// <summary>
+/// Model only: a send thread wrote a device-state packet to its channel (writev). RAM and SYNC packets are traced as
+/// QEMU traces them, by <see cref="MultifdSendFill"/>.
+/// </summary>
 public sealed record PacketSent(int Channel, string? Device, uint Idx, bool IsConfig, bool ZeroCopy) : MigrationEvent
 {
-    public bool IsSync => Device is null;
     public override string TraceName => "model_multifd_send";
-    public override string Args => IsSync ? $"ch{Channel} SYNC"
-        : $"ch{Channel} {Device} idx {Idx}{(IsConfig ? " config" : "")}{(ZeroCopy ? " zerocopy" : "")}";
+    public override string Args => $"ch{Channel} {Device} idx {Idx}{(IsConfig ? " config" : "")}{(ZeroCopy ? " zerocopy" : "")}";
 }
 
 /// <summary>

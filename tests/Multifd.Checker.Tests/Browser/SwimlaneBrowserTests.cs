@@ -23,7 +23,7 @@ public sealed class SwimlaneBrowserTests(BugBundleFixture fixture, ITestOutputHe
     {
         var page = await Open(fixture.Bundle, "final-sync-strands-recv");
         await ExpectVisible(page, ".lane-label", ".lock-bar rect", ".msg", ".queue-plot .queue-line", ".violation-step", ".wait");
-        Assert.Equal(10, await page.Locator(".lane-label").CountAsync()); // mig, save x2, send x2, recv x2, main, load x2
+        Assert.Equal(11, await page.Locator(".lane-label").CountAsync()); // source: main (qmp_migrate), mig, save x2, send x2; destination: recv x2, main, load x2
         Assert.Equal(["Source QEMU", "Destination QEMU"], await page.Locator(".group-label").AllTextContentsAsync());
         Assert.StartsWith("P10 NoHang: hang: destination:", await page.Locator("#failure").TextContentAsync());
         Assert.True(await page.Locator(".lock-bql").CountAsync() > 0);
@@ -31,10 +31,10 @@ public sealed class SwimlaneBrowserTests(BugBundleFixture fixture, ITestOutputHe
         Assert.Equal(4, await page.Locator(".queue-plot").CountAsync()); // buffers and bytes of dev0 and dev1
 
         // Hover an event: the details line is its QEMU trace line (trace-event name and arguments, as `show` prints it).
-        var mark = page.Locator(".ev").Filter(new() { HasTextString = "vfio_load_state_device_buffer_starved dev0" }).First;
+        var mark = page.Locator(".ev").Filter(new() { HasTextRegex = new System.Text.RegularExpressions.Regex(@"vfio_load_state_device_buffer_starved +\(dev0\)") }).First;
         await mark.HoverAsync();
         var line = await page.Locator("#details").TextContentAsync();
-        Assert.Matches(@"^step \d+ · destination load\[dev0\] · vfio_load_state_device_buffer_starved dev0 idx \d+$", line);
+        Assert.Matches(@"^step \d+ · destination load\[dev0\] · vfio_load_state_device_buffer_starved +\(dev0\) idx \d+$", line);
         await mark.ClickAsync();
         Assert.Equal(1, await page.Locator(".ev.pinned").CountAsync());
         Assert.Equal(line, await page.Locator("#details").TextContentAsync());

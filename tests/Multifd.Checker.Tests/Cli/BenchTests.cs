@@ -5,6 +5,7 @@ using Multifd.Checker.Scenarios;
 namespace Multifd.Checker.Tests.Cli;
 
 /// <summary>`multifd bench`: its files, its bad input, and its real-thread stress loop (no timing is asserted).</summary>
+[Collection(AloneCollection.Name)]
 public class BenchTests
 {
     [Fact]

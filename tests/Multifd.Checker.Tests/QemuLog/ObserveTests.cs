@@ -4,8 +4,8 @@ using Xunit.Abstractions;
 
 namespace Multifd.Checker.Tests.QemuLog;
 
-/// <summary>`multifd observe` on input it must refuse (one line, exit 1), and on a log too large to hold in memory.</summary>
-public class ObserveTests(ITestOutputHelper output)
+/// <summary>`multifd observe` on input it must refuse (one line, exit 1), and on each side of a two-sided log.</summary>
+public class ObserveTests
 {
     private static string Fixture(string name) => Path.Combine(ObserveFixtureTests.Folder, name);
 
@@ -86,7 +86,15 @@ public class ObserveTests(ITestOutputHelper output)
         Assert.Equal(1, none.ExitCode);
         Assert.Contains("no destination log among", none.Err);
     }
+}
 
+/// <summary>
+/// `multifd observe` streams: it measures the managed memory the whole process holds, so it runs alone (a collection
+/// with parallelisation off runs after the others, with nothing beside it).
+/// </summary>
+[Collection(AloneCollection.Name)]
+public class ObserveMemoryTests(ITestOutputHelper output)
+{
     /// <summary>
     /// A log far larger than its state: the monitors keep per device a few counters and the indexes still out of order,
     /// so what they hold at the end does not grow with the log; progress goes to the progress writer as the file is read.
