@@ -56,10 +56,10 @@ public class FidelityTests(ITestOutputHelper output)
         // (the save threads are spawned), and syncs before it joins the save threads.
         var mig = Names(timeline, "mig");
         var switchover = mig.IndexOf("savevm_send_switchover_start");
-        Assert.Contains(mig.Skip(switchover), e => e == "qemu_mutex_lock multifd_send_mutex holding BQL");
+        Assert.Contains(mig.Skip(switchover), e => e == "model_mutex_locked multifd_send_mutex holding BQL");
         var lastSync = mig.FindLastIndex(e => e.StartsWith("multifd_send_sync_main", StringComparison.Ordinal));
         Assert.True(lastSync > switchover);
-        Assert.True(mig.IndexOf("multifd_join_device_state_save_threads ok") > lastSync);
+        Assert.True(mig.IndexOf("model_multifd_join_device_state_save_threads ok") > lastSync);
 
         // The destination's main thread syncs with the recv threads (BQL held) after starting the load threads.
         var main = Names(timeline, "main");
