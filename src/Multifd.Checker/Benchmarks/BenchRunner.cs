@@ -32,6 +32,16 @@ public static class BenchRunner
             .Where(b => b.Variant != ProtocolVariant.Correct)
             .ToList();
 
+    /// <summary>The build configuration, with "(optimized)" where a Debug build's code is compiled optimized
+    /// (src/Directory.Build.props), so that a reader can tell its rates from an unoptimized build's.</summary>
+    static string BuildName()
+    {
+        var assembly = typeof(BenchRunner).Assembly;
+        var configuration = assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "unknown";
+        var jitOptimizerDisabled = assembly.GetCustomAttribute<System.Diagnostics.DebuggableAttribute>()?.IsJITOptimizerDisabled ?? false;
+        return configuration != "Release" && !jitOptimizerDisabled ? $"{configuration} (optimized)" : configuration;
+    }
+
     public static BenchReport Run(BenchOptions options, Action<string> log)
     {
         var models = ModelsFolder.Find() ?? throw new ScenarioException("models", "", "models/ not found (run from the repository)");
@@ -39,7 +49,7 @@ public static class BenchRunner
         {
             Quick = options.Quick,
             Strategy = options.Strategy,
-            Build = typeof(BenchRunner).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "unknown",
+            Build = BuildName(),
             Processors = Environment.ProcessorCount,
             LoadAtStart = LoadAverage(),
         };
