@@ -31,6 +31,15 @@ public sealed class QemuProcess
 
     public Side Side { get; }
 
+    private readonly bool[] sitesReached = new bool[ErrorPathSites.All.Count];
+
+    /// <summary>Marks an error or cleanup branch of <see cref="ErrorPathSites"/> as taken (no event, no scheduling point).</summary>
+    public void Site(string id) => Volatile.Write(ref sitesReached[ErrorPathSites.IndexOf(id)], true);
+
+    /// <summary>The error-path sites this process took, by id.</summary>
+    public IEnumerable<string> SitesReached =>
+        ErrorPathSites.All.Where((_, i) => Volatile.Read(ref sitesReached[i])).Select(s => s.Id);
+
     /// <summary>The host this QEMU runs on.</summary>
     public Platform Platform { get; }
 
