@@ -184,12 +184,6 @@ public static class CheckCommand
                 + $"{string.Join(", ", r.MissedSites)} (--require-sites; docs/cli.md lists the sites)");
         }
 
-        foreach (var r in reports.Where(r => r.FaultsInjected.ByKind.Count > 0))
-        {
-            context.Out.WriteLine($"faults injected in {r.Scenario}: "
-                + string.Join(", ", r.FaultsInjected.ByFunction.Select(kv => $"{kv.Key} {kv.Value}")));
-        }
-
         foreach (var r in reports.Where(r => r.Exhaustive is not null))
         {
             context.Out.WriteLine($"exhaustive: {r.Exhaustive!.Claim}");
