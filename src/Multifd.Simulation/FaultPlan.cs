@@ -150,7 +150,9 @@ public sealed class FaultPlan : IMigrationObserver
             return;
         }
 
-        var n = Interlocked.Increment(ref events) - 1;
+        // A plain count: the bridge delivers one observation at a time (under Coyote, and under its lock on real
+        // threads), and an Interlocked call would be a scheduling point under Coyote's rewriting.
+        var n = events++;
         for (var f = 0; f < FaultCount; f++)
         {
             if (fireAfterEvent[f] != n)

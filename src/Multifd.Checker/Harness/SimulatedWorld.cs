@@ -53,7 +53,10 @@ public sealed class SimulatedWorld : IMigrationObserver
             ReturnPath = s.Source.ReturnPath ? new SimChannel("return-path") : null,
         };
         bridge.Subscribe(world);
-        bridge.Subscribe(faults);
+        if (s.FaultPoints == FaultPoints.Anywhere)
+        {
+            bridge.Subscribe(faults); // counts the events a fault may land after
+        }
         faults.OnLanding(Fault.MainChannelEof, world.Main.CloseWrite);
         faults.OnLanding(Fault.MultifdSendError, world.Multifd[brokenChannel].Break);
         faults.OnLanding(Fault.MultifdRecvError, world.Multifd[brokenChannel].FailNextRead);
