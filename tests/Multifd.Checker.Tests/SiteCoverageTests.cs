@@ -45,6 +45,21 @@ public class SiteCoverageTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void DocsListTheUnreachableSitesAndTheSiteCount()
+    {
+        var docs = File.ReadAllText(Path.Combine(Path.GetDirectoryName(Models)!, "docs", "cli.md"));
+        var start = docs.IndexOf("### Error-path sites", StringComparison.Ordinal);
+        Assert.True(start >= 0, "docs/cli.md has no section Error-path sites");
+        var section = docs[start..docs.IndexOf("\n#", start + 1, StringComparison.Ordinal)];
+        var listed = Regex.Matches(section, @"^\| `([a-z]+\.[a-z0-9-]+)` \| (.+) \|$", RegexOptions.Multiline)
+            .ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value);
+        Assert.Equal(UnreachableSites.All.Keys.Order(), listed.Keys.Order());
+        Assert.All(UnreachableSites.All, kv => Assert.Equal(kv.Value, listed[kv.Key]));
+        Assert.Contains($"`src/Multifd.Engine/Core/ErrorPathSites.cs`: {ErrorPathSites.All.Count}\nsites", docs);
+        Assert.Contains($"`error-path sites: R of {ErrorPathSites.All.Count}", docs);
+    }
+
+    [Fact]
     public void ManifestPassScenariosReachEverySiteNotListedUnreachable()
     {
         var reached = new Dictionary<string, string>(); // site -> the first scenario that reached it
