@@ -57,6 +57,7 @@ public sealed class FaultPlan : IMigrationObserver
     private readonly System.Collections.Concurrent.ConcurrentQueue<InjectedFault> injected = new();
     private readonly Dictionary<Fault, Action> asyncActions = [];
     private int events;
+    private (Side Side, string Thread, string Where)? pendingCancel;
 
     /// <param name="opportunities">Per enabled fault, how many points it may fire at (beyond them: never).</param>
     public FaultPlan(IChoices choices, IReadOnlyDictionary<Fault, int> opportunities, IMigrationObserver? observer = null)
@@ -161,11 +162,30 @@ public sealed class FaultPlan : IMigrationObserver
             }
 
             var fault = (Fault)f;
-            Record(fault, o.Side, o.Thread, $"after {o.Event.TraceName} ({o.Thread}, event {n})");
+            var where = $"after {o.Event.TraceName} ({o.Thread}, event {n})";
+            if (fault is Fault.SourceCancel or Fault.SourceCancelAfterSetup)
+            {
+                // The cancel happens when the QMP monitor gets the BQL, if the migration still runs: recorded then.
+                pendingCancel = (o.Side, o.Thread, where);
+            }
+            else
+            {
+                Record(fault, o.Side, o.Thread, where);
+            }
+
             if (asyncActions.TryGetValue(fault, out var action))
             {
                 (observer as ObservationBridge)?.Defer(action);
             }
+        }
+    }
+
+    /// <summary>A cancel armed after an event is carried out now (the QMP monitor got the BQL): it counts as injected.</summary>
+    public void CancelLanded(Fault fault)
+    {
+        if (pendingCancel is { } p)
+        {
+            Record(fault, p.Side, p.Thread, p.Where + ", migrate_cancel");
         }
     }
 

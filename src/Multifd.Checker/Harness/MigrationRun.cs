@@ -154,6 +154,11 @@ public sealed class MigrationRun
                 srcQemu.Bql.Lock();
                 if (afterEvent ? !runOver : world.Faults.Fires(fault, Side.Source, "migrate_cancel"))
                 {
+                    if (afterEvent)
+                    {
+                        world.Faults.CancelLanded(fault);
+                    }
+
                     source.Cancel();
                 }
 
