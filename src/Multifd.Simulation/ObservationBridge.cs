@@ -18,6 +18,7 @@ public sealed class ObservationBridge(bool realThreads = false) : IMigrationObse
     private readonly List<TimelineEntry> timeline = [];
     private readonly List<IMigrationObserver> subscribers = [];
     private readonly object gate = new();
+    private List<Action>? deferred;
 
     public IReadOnlyList<TimelineEntry> Timeline => timeline;
 
@@ -27,14 +28,41 @@ public sealed class ObservationBridge(bool realThreads = false) : IMigrationObse
     {
         if (realThreads)
         {
+            List<Action>? actions;
             lock (gate)
             {
                 Deliver(observation);
+                actions = deferred;
+                deferred = null;
             }
+
+            RunAll(actions);
         }
         else
         {
             Deliver(observation);
+            var actions = deferred;
+            deferred = null;
+            RunAll(actions);
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="action"/> on the observing thread once the current observation reached every subscriber
+    /// (a fault that lands after an event changes the world outside the delivery).
+    /// </summary>
+    public void Defer(Action action) => (deferred ??= []).Add(action);
+
+    private static void RunAll(List<Action>? actions)
+    {
+        if (actions is null)
+        {
+            return;
+        }
+
+        foreach (var action in actions)
+        {
+            action();
         }
     }
 

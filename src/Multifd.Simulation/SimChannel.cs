@@ -25,6 +25,7 @@ public sealed class SimChannel : IMigrationChannel
     private bool writerClosed;
     private bool broken;
     private bool shutdown;
+    private bool readFails; // FailNextRead: the next read returns EIO
 
     /// <param name="capacityBytes">0: unbounded. Otherwise a write waits while this many bytes are unread.</param>
     public SimChannel(string name, int capacityBytes = 0, FaultPlan? faults = null, Fault? writeFault = null,
@@ -114,7 +115,7 @@ public sealed class SimChannel : IMigrationChannel
 
         lock (gate)
         {
-            while (segments.Count == 0 && !writerClosed && !broken && !shutdown)
+            while (segments.Count == 0 && !writerClosed && !broken && !shutdown && !readFails)
             {
                 if (!block)
                 {
@@ -126,6 +127,13 @@ public sealed class SimChannel : IMigrationChannel
 
             if (shutdown)
             {
+                return -Errno.EIO;
+            }
+
+            if (readFails)
+            {
+                readFails = false;
+                readable = segments.Count > 0 || writerClosed || broken;
                 return -Errno.EIO;
             }
 
@@ -162,6 +170,28 @@ public sealed class SimChannel : IMigrationChannel
         lock (gate)
         {
             writerClosed = true;
+            readable = true;
+            WakeWaiters();
+        }
+    }
+
+    /// <summary>The connection breaks now (a fault landing between two events): writes fail, the reader gets the bytes written before, then an error.</summary>
+    public void Break()
+    {
+        lock (gate)
+        {
+            broken = true;
+            readable = true;
+            WakeWaiters();
+        }
+    }
+
+    /// <summary>The reader's next read fails with EIO (a fault landing between two events), blocked or not.</summary>
+    public void FailNextRead()
+    {
+        lock (gate)
+        {
+            readFails = true;
             readable = true;
             WakeWaiters();
         }

@@ -151,6 +151,14 @@ public sealed class DestinationVfioDevice(
 
     public int LoadConfig(ReadOnlySpan<byte> config)
     {
+        // Only the load thread loads a config through vfio_load_bufs_thread_load_config; a config on the main
+        // channel is no opportunity for a load-thread failure.
+        if (QemuThread.Current.Name.StartsWith("load[", StringComparison.Ordinal)
+            && faults.Fires(Fault.LoadThreadFailure, Side.Destination, $"{Name} vfio_load_device_config_state"))
+        {
+            return -Errno.EIO;
+        }
+
         LoadedConfig = config.ToArray();
         ConfigLoads++;
         observer.On(new Observation(Side.Destination, QemuThread.Current.Name, new DeviceConfigLoaded(Name, config.Length)));

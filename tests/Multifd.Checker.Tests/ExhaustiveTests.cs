@@ -119,4 +119,29 @@ public class ExhaustiveTests
         Assert.Equal($"all {summary.Schedules:N0} schedules with at most 1 delay of scenario {scenario} (variant correct): no violation",
             summary.Claim);
     }
+
+    /// <summary>
+    /// A small scope with one fault (faultPoints io): the fault's placement is a controlled choice, so the exhaustive
+    /// search enumerates every placement; with no delay there is one schedule per injection point (4 reads of data_fd:
+    /// 2 buffers, the end of data, the config; 1 config load for the load thread), and every schedule fails cleanly.
+    /// </summary>
+    [Theory]
+    [InlineData("small-1x2x1-device-read-error", 4)]
+    [InlineData("small-1x2x1-load-thread-failure", 1)]
+    public void SmallScopeWithOneFaultIsProvedForEveryFaultPoint(string scenario, int faultPoints)
+    {
+        var options = CheckOptions.For(ModelsFolder.LoadScenario(scenario));
+        var placements = Explorer.Run(options with { Exhaustive = new ExhaustiveOptions(null, null, DelayBound: 0) });
+        Assert.True(placements.Exhaustive!.Complete, placements.Exhaustive.Claim);
+        Assert.Equal(faultPoints, placements.SchedulesExplored);
+
+        var result = Explorer.Run(options with { Exhaustive = new ExhaustiveOptions(null, null, DelayBound: 1) });
+        var summary = result.Exhaustive!;
+        Assert.True(summary.Complete, summary.Claim + result.InternalError);
+        Assert.Null(result.Violation);
+        Assert.Equal(0, summary.CutByStepBound);
+        Assert.True(summary.Schedules > placements.SchedulesExplored);
+        Assert.Equal(summary.Schedules, result.Outcomes.GetValueOrDefault("failed:device"));
+        Assert.Equal(summary.Schedules, result.FaultsByKind.Values.Sum());
+    }
 }

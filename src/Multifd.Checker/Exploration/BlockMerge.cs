@@ -38,6 +38,12 @@ public sealed record BlockResult
 
     public IReadOnlyDictionary<string, int> Situations { get; init; } = new Dictionary<string, int>();
 
+    public IReadOnlyDictionary<string, int> FaultsByKind { get; init; } = new Dictionary<string, int>();
+
+    public IReadOnlyDictionary<string, int> FaultsByFunction { get; init; } = new Dictionary<string, int>();
+
+    public IReadOnlyDictionary<string, int> Sites { get; init; } = new Dictionary<string, int>();
+
     public IReadOnlyList<string> Uncontrolled { get; init; } = [];
 
     /// <summary>Whether this block ended the run's search: a violation or an internal error.</summary>
@@ -76,6 +82,12 @@ public static class BlockMerge
                 .ToDictionary(g => g.Key, g => (g.Max(kv => kv.Value.Count), g.Max(kv => kv.Value.Bytes))),
             PeakAllocated = ordered.SelectMany(b => b.PeakAllocated).GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Max(kv => kv.Value)),
             Situations = Sum(ordered.Select(b => b.Situations)),
+            FaultsByKind = Sum(ordered.Select(b => b.FaultsByKind)),
+            FaultsByFunction = Sum(ordered.Select(b => b.FaultsByFunction)),
+            Sites = Sum(ordered.Select(b => b.Sites)),
+            MissedSites = options.RequireSites
+                ? Engine.Core.ErrorPathSites.All.Select(s => s.Id).Where(s => !ordered.Any(b => b.Sites.ContainsKey(s))).ToList()
+                : [],
             MissedSituations = options.Scenario.MustReach.Where(s => !ordered.Any(b => b.Situations.ContainsKey(s))).ToList(),
             Uncontrolled = [.. ordered.SelectMany(b => b.Uncontrolled).Distinct()],
         };

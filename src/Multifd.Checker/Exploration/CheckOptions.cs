@@ -42,6 +42,9 @@ public sealed record CheckOptions
 
     public const int DefaultSchedulesPerSeed = 100;
 
+    /// <summary>Every error-path site must be taken by some schedule, else a pass is inconclusive (check --require-sites).</summary>
+    public bool RequireSites { get; init; }
+
     /// <summary>A trace to replay instead of searching.</summary>
     public string? ReplayTrace { get; init; }
 

@@ -55,6 +55,18 @@ public sealed record CheckResult
     /// <summary>How many schedules reached each situation.</summary>
     public IReadOnlyDictionary<string, int> Situations { get; init; } = new Dictionary<string, int>();
 
+    /// <summary>Faults injected over all schedules, by kind (kebab-case).</summary>
+    public IReadOnlyDictionary<string, int> FaultsByKind { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>Faults injected over all schedules, by "kind in QEMU function" (the function of the thread where it landed).</summary>
+    public IReadOnlyDictionary<string, int> FaultsByFunction { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>How many schedules took each error-path site (<see cref="Engine.Core.ErrorPathSites"/>).</summary>
+    public IReadOnlyDictionary<string, int> Sites { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>With <see cref="CheckOptions.RequireSites"/>: the error-path sites no schedule took.</summary>
+    public IReadOnlyList<string> MissedSites { get; init; } = [];
+
     /// <summary>Situations the scenario must reach that no schedule reached.</summary>
     public IReadOnlyList<string> MissedSituations { get; init; } = [];
 

@@ -43,6 +43,11 @@ public static class Expectations
             problems.Add($"expected a pass, but schedule {result.FirstBugIteration} violated {v.Property} {v.Name}: {v.Message}");
         }
 
+        if (result.MissedSites.Count > 0)
+        {
+            problems.Add($"{explored} never took error-path sites {string.Join(", ", result.MissedSites)} (--require-sites)");
+        }
+
         if (result.MissedSituations.Count > 0)
         {
             problems.Add($"{explored} never reached {string.Join(", ", result.MissedSituations)} (mustReach)");

@@ -89,6 +89,9 @@ public static partial class Explorer
             PeakQueued = collector.Peaks,
             PeakAllocated = collector.Allocated,
             Situations = collector.SituationCounts,
+            FaultsByKind = collector.FaultsByKind,
+            FaultsByFunction = collector.FaultsByFunction,
+            Sites = collector.SiteCounts,
             Uncontrolled = [.. report.UncontrolledInvocations],
         };
     }
@@ -169,7 +172,7 @@ public static partial class Explorer
     private static partial Regex PropertyMessage();
 
     /// <summary>The per-iteration test body and what it gathers across iterations.</summary>
-    private sealed class Collector(CheckOptions options)
+    internal sealed class Collector(CheckOptions options)
     {
         public int Started;
 
@@ -188,6 +191,14 @@ public static partial class Explorer
         public Dictionary<string, ulong> Allocated { get; } = [];
 
         public Dictionary<string, int> SituationCounts { get; } = [];
+
+        /// <summary>Faults injected over all schedules, by kind and by "kind in function".</summary>
+        public Dictionary<string, int> FaultsByKind { get; } = [];
+
+        public Dictionary<string, int> FaultsByFunction { get; } = [];
+
+        /// <summary>How many schedules took each error-path site.</summary>
+        public Dictionary<string, int> SiteCounts { get; } = [];
 
         public void Iteration(ICoyoteRuntime runtime)
         {
@@ -235,6 +246,20 @@ public static partial class Explorer
             foreach (var situation in Current.Situations.Counts.Keys)
             {
                 SituationCounts[situation] = SituationCounts.GetValueOrDefault(situation) + 1;
+            }
+
+            foreach (var f in Current.FaultsInjected)
+            {
+                var kind = Scenarios.FaultNames.Of(f.Fault);
+                FaultsByKind[kind] = FaultsByKind.GetValueOrDefault(kind) + 1;
+                var at = $"{kind} in {f.Function}";
+                FaultsByFunction[at] = FaultsByFunction.GetValueOrDefault(at) + 1;
+            }
+
+            Current.CollectSites();
+            foreach (var site in Current.SitesReached)
+            {
+                SiteCounts[site] = SiteCounts.GetValueOrDefault(site) + 1;
             }
         }
     }

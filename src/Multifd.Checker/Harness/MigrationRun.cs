@@ -28,6 +28,7 @@ public sealed class MigrationRun
     private readonly ProtocolVariant variant;
     private readonly IChoices choices;
     private readonly bool realThreads;
+    private volatile bool runOver; // the source's migration thread ended: a cancel landing after an event comes too late
 
     public MigrationRun(Scenario scenario, ProtocolVariant variant, IChoices choices, Action<PropertyViolation> onViolation,
         bool realThreads = false)
@@ -63,6 +64,16 @@ public sealed class MigrationRun
 
     public RunOutcome? Outcome { get; private set; }
 
+    /// <summary>The faults that fired in this run (empty before it ran).</summary>
+    public IReadOnlyList<InjectedFault> FaultsInjected => lastWorld?.Faults.Injected ?? [];
+
+    /// <summary>The error-path sites (<see cref="ErrorPathSites"/>) either QEMU took in this run.</summary>
+    public IReadOnlyCollection<string> SitesReached { get; private set; } = [];
+
+    private SimulatedWorld? lastWorld;
+    private QemuProcess? srcProcess;
+    private QemuProcess? dstProcess;
+
     /// <summary>The world of the running migration (null before <see cref="Execute"/> built it).</summary>
     private SimulatedWorld? world;
 
@@ -92,6 +103,7 @@ public sealed class MigrationRun
     {
         QemuThread.Adopt("harness");
         var world = SimulatedWorld.Build(scenario, choices, Bridge);
+        lastWorld = world;
         if (realThreads)
         {
             Volatile.Write(ref this.world, world);
@@ -104,6 +116,8 @@ public sealed class MigrationRun
 
         var srcQemu = new QemuProcess(Side.Source, srcParams.Platform, Bridge, variant, spurious);
         var dstQemu = new QemuProcess(Side.Destination, dstParams.Platform, Bridge, variant, spurious);
+        srcProcess = srcQemu;
+        dstProcess = dstQemu;
         var destination = new DestinationMigration(dstQemu, dstParams, world.DestinationWorld(scenario));
         // The harness's own thread runs the destination's main thread (after starting the others): a thread of the
         // harness that only waits would cost every schedule a thread to create and join.
@@ -130,9 +144,21 @@ public sealed class MigrationRun
                     world.SourceSetupComplete.Wait();
                 }
 
-                srcQemu.Bql.Lock();
-                if (world.Faults.Fires(fault, Side.Source, "migrate_cancel"))
+                var afterEvent = world.Faults.LandsAfterEvent(fault);
+                if (afterEvent)
                 {
+                    // Anywhere: the cancel comes when its event has passed (or never, once the run is over).
+                    world.CancelGate.Wait();
+                }
+
+                srcQemu.Bql.Lock();
+                if (afterEvent ? !runOver : world.Faults.Fires(fault, Side.Source, "migrate_cancel"))
+                {
+                    if (afterEvent)
+                    {
+                        world.Faults.CancelLanded(fault);
+                    }
+
                     source.Cancel();
                 }
 
@@ -142,8 +168,20 @@ public sealed class MigrationRun
 
         destination.RunHere();
         srcThread.Join();
+        if (qmp is not null && world.Faults.LandsAfterEvent(cancel!.Value))
+        {
+            runOver = true;
+            world.CancelGate.Release();
+        }
+
         qmp?.Join();
         return Finish(destination, dstQemu, srcQemu, world);
+    }
+
+    /// <summary>Gathers the sites either process took so far (also after a schedule Coyote cut short).</summary>
+    public void CollectSites()
+    {
+        SitesReached = [.. (srcProcess?.SitesReached ?? []).Concat(dstProcess?.SitesReached ?? []).Distinct()];
     }
 
     private RunOutcome Finish(DestinationMigration destination, QemuProcess dstQemu, QemuProcess? srcQemu, SimulatedWorld world)

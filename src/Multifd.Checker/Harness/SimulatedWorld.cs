@@ -31,12 +31,17 @@ public sealed class SimulatedWorld : IMigrationObserver
     /// <summary>Released when the source's migration thread completed setup.</summary>
     public SemaphoreSlim SourceSetupComplete { get; } = new(0);
 
+    /// <summary>Released when a cancel armed to land after an event lands (or when the run ends without it).</summary>
+    public SemaphoreSlim CancelGate { get; } = new(0);
+
     /// <summary>The kind of the first error either side recorded (the reason a migration failed).</summary>
     public ErrorKind? FirstErrorKind { get; private set; }
 
     public static SimulatedWorld Build(Scenario s, IChoices choices, ObservationBridge bridge)
     {
-        var faults = new FaultPlan(choices, FaultOpportunities(s), bridge);
+        var faults = new FaultPlan(choices, FaultOpportunities(s), bridge, s.FaultPoints, s.MaxFaults, EventHorizon(s));
+        // Anywhere: the multifd channel a channel fault landing after an event breaks, chosen up front too.
+        var brokenChannel = s.FaultPoints == FaultPoints.Anywhere ? choices.NextInt(s.Source.MultifdChannels) : 0;
         var channels = s.Source.MultifdChannels;
         var world = new SimulatedWorld(s)
         {
@@ -48,6 +53,15 @@ public sealed class SimulatedWorld : IMigrationObserver
             ReturnPath = s.Source.ReturnPath ? new SimChannel("return-path") : null,
         };
         bridge.Subscribe(world);
+        if (s.FaultPoints == FaultPoints.Anywhere)
+        {
+            bridge.Subscribe(faults); // counts the events a fault may land after
+        }
+        faults.OnLanding(Fault.MainChannelEof, world.Main.CloseWrite);
+        faults.OnLanding(Fault.MultifdSendError, world.Multifd[brokenChannel].Break);
+        faults.OnLanding(Fault.MultifdRecvError, world.Multifd[brokenChannel].FailNextRead);
+        faults.OnLanding(Fault.SourceCancel, () => world.CancelGate.Release());
+        faults.OnLanding(Fault.SourceCancelAfterSetup, () => world.CancelGate.Release());
 
         var behaviour = new DataFdBehaviour(s.DataFd.ShortReads, s.DataFd.PartialWrites);
         foreach (var d in s.Devices)
@@ -137,6 +151,18 @@ public sealed class SimulatedWorld : IMigrationObserver
         Idstr = d.EffectiveIdstr,
     };
 
+    /// <summary>
+    /// Anywhere: the events of a run a fault may land after, estimated from the scenario (about 40 per multifd
+    /// channel and device plus 8 per packet; a run measured with the default scenario has about 300). A fault armed
+    /// beyond the end of a run does not fire in it.
+    /// </summary>
+    private static int EventHorizon(Scenario s)
+    {
+        var packets = s.Devices.Sum(d => 2 + (d.StateBytes + d.DataBufferSizeBytes - 1) / d.DataBufferSizeBytes);
+        return 60 + 40 * (s.Source.MultifdChannels + s.Devices.Count) + 8 * packets
+               + 12 * (s.Ram.PrecopyRounds * s.Ram.JobsPerRound + s.Ram.JobsAtCompletion);
+    }
+
     /// <summary>Per enabled fault, the number of points where it may fire (estimated from the scenario).</summary>
     private static Dictionary<Fault, int> FaultOpportunities(Scenario s)
     {
@@ -152,6 +178,7 @@ public sealed class SimulatedWorld : IMigrationObserver
             Fault.DeviceReadError => s.Devices.Sum(d => d.StateBytes / d.DataBufferSizeBytes + 2),
             Fault.DeviceWriteError => s.Devices.Sum(d => d.StateBytes / d.DataBufferSizeBytes + 2),
             Fault.SourceCancel or Fault.SourceCancelAfterSetup => 1,
+            Fault.LoadThreadFailure => s.Devices.Count,
             _ => 1,
         });
     }

@@ -28,6 +28,16 @@ public sealed record Scenario
     /// <summary>Faults the checker may inject, each at most once per schedule at a point it chooses.</summary>
     public IReadOnlyList<Fault> Faults { get; init; } = [];
 
+    /// <summary>
+    /// Where the faults land: "fixed" (default: every allowed fault armed at one of its injection points, or never),
+    /// "io" (the checker chooses which allowed faults fire, at most <see cref="MaxFaults"/>, and at which occurrence of
+    /// their injection points) or "anywhere" (as "io", and a channel fault or a cancel may land after any event of the run).
+    /// </summary>
+    public FaultPoints FaultPoints { get; init; } = FaultPoints.Fixed;
+
+    /// <summary>With faultPoints "io" or "anywhere": at most this many faults per schedule (default 1).</summary>
+    public int MaxFaults { get; init; } = 1;
+
     /// <summary>Replace the source QEMU with a hostile source that sends this.</summary>
     public HostileSpec? Hostile { get; init; }
 

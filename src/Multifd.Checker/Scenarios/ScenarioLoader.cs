@@ -106,6 +106,9 @@ public static class ScenarioLoader
         Check(s.Ram.JobsAtCompletion is >= 0 and <= 64, "ram.jobsAtCompletion", $"must be between 0 and 64 (got {s.Ram.JobsAtCompletion})");
         Check(s.Channels.CapacityBytes >= 0, "channels.capacityBytes", $"must not be negative (got {s.Channels.CapacityBytes})");
         Check(s.Faults.Distinct().Count() == s.Faults.Count, "faults", "lists a fault twice");
+        Check(s.MaxFaults is >= 1 and <= 8, "maxFaults", $"must be between 1 and 8 (got {s.MaxFaults})");
+        Check(s.FaultPoints == Simulation.FaultPoints.Fixed || s.Faults.Count > 0, "faultPoints",
+            $"\"{new KebabEnumNaming().ConvertName(s.FaultPoints.ToString())}\" needs at least one fault in \"faults\"");
         Check(Variants.TryParse(s.Variant, out _), "variant",
             $"unknown variant \"{s.Variant}\" (known: {string.Join(", ", Variants.All.Select(v => v.Name))})");
         Check(s.Memory.BudgetBytes >= 1, "memory.budgetBytes", $"must be at least 1 (got {s.Memory.BudgetBytes})");

@@ -84,10 +84,15 @@ public static class CheckCommand
             Description = "Run a --variant even on a scenario where it cannot show (by default that is refused)",
         };
 
+        var requireSites = new Option<bool>("--require-sites")
+        {
+            Description = "A pass that leaves an error-path site of the engine untaken is inconclusive (exit 1; report: missedSites)",
+        };
+
         var command = new Command("check", "Explore scenarios' schedules and check every property")
         {
             scenarios, variant, iterations, timeBudget, strategy, seed, maxSteps, report, junit, output, parallel, shard, perSeed,
-            exhaustive, preemptionBound, delayBound, maxSchedules, estimate, force,
+            exhaustive, preemptionBound, delayBound, maxSchedules, estimate, force, requireSites,
         };
         command.SetAction(parse => Execute(context, new Request(
             parse.GetValue(scenarios) ?? [],
@@ -108,7 +113,8 @@ public static class CheckCommand
             parse.GetValue(maxSchedules),
             parse.GetValue(delayBound),
             parse.GetValue(estimate),
-            parse.GetValue(force))));
+            parse.GetValue(force),
+            parse.GetValue(requireSites))));
         return command;
     }
 
@@ -131,7 +137,8 @@ public static class CheckCommand
         long? MaxSchedules = null,
         int? DelayBound = null,
         int? Estimate = null,
-        bool Force = false);
+        bool Force = false,
+        bool RequireSites = false);
 
     private static int Execute(CliContext context, Request request)
     {
@@ -169,6 +176,12 @@ public static class CheckCommand
         {
             context.Out.WriteLine($"inconclusive: {r.Scenario} passed {r.Iterations} schedules but never reached "
                 + $"{string.Join(", ", r.MissedSituations)} (raise --iterations or --time-budget)");
+        }
+
+        foreach (var r in reports.Where(r => r.MissedSites.Count > 0 && r.Verdict == "pass"))
+        {
+            context.Out.WriteLine($"inconclusive: {r.Scenario} passed {r.Iterations} schedules but never took error-path sites "
+                + $"{string.Join(", ", r.MissedSites)} (--require-sites; docs/cli.md lists the sites)");
         }
 
         foreach (var r in reports.Where(r => r.Exhaustive is not null))
@@ -247,6 +260,7 @@ public static class CheckCommand
                 Shard = shard,
                 SchedulesPerSeed = request.SchedulesPerSeed ?? CheckOptions.DefaultSchedulesPerSeed,
                 Exhaustive = exhaustive,
+                RequireSites = request.RequireSites,
             };
             if (exhaustive is not null)
             {

@@ -14,7 +14,7 @@ public static class JUnitReport
         var suite = new XElement("testsuite",
             new XAttribute("name", "multifd check"),
             new XAttribute("tests", reports.Count),
-            new XAttribute("failures", reports.Count(r => r.Verdict == "bug" || (r.Verdict == "pass" && r.MissedSituations.Count > 0))),
+            new XAttribute("failures", reports.Count(r => r.Verdict == "bug" || (r.Verdict == "pass" && (r.MissedSituations.Count > 0 || r.MissedSites.Count > 0)))),
             new XAttribute("errors", reports.Count(r => r.Verdict is "error" or "interrupted")),
             new XAttribute("time", Seconds(reports.Sum(r => r.ElapsedSeconds))));
         foreach (var r in reports)
@@ -64,6 +64,15 @@ public static class JUnitReport
             var message = $"passed {r.Iterations} schedules but never reached: {string.Join(", ", r.MissedSituations)}";
             testCase.Add(new XElement("failure",
                 new XAttribute("type", "missed-situations"),
+                new XAttribute("message", message),
+                message));
+        }
+
+        if (r.Verdict == "pass" && r.MissedSites.Count > 0)
+        {
+            var message = $"passed {r.Iterations} schedules but never took error-path sites: {string.Join(", ", r.MissedSites)}";
+            testCase.Add(new XElement("failure",
+                new XAttribute("type", "missed-sites"),
                 new XAttribute("message", message),
                 message));
         }

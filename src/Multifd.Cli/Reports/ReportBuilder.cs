@@ -39,7 +39,7 @@ public static class ReportBuilder
             "error" => ExitCodes.Internal,
             "bug" => ExitCodes.Bug,
             "interrupted" => interruption!.ExitCode,
-            _ => result.MissedSituations.Count > 0 ? ExitCodes.BadInput : ExitCodes.Pass,
+            _ => result.MissedSituations.Count > 0 || result.MissedSites.Count > 0 ? ExitCodes.BadInput : ExitCodes.Pass,
         };
         return new ScenarioReport
         {
@@ -69,6 +69,10 @@ public static class ReportBuilder
             MustReach = options.Scenario.MustReach,
             UnmergedKnobs = Checker.Scenarios.UnmergedKnobs.Of(options.Scenario),
             MissedSituations = interrupted ? [] : result.MissedSituations,
+            MissedSites = interrupted ? [] : result.MissedSites,
+            FaultsInjected = new FaultsReport(new SortedDictionary<string, int>(result.FaultsByKind.ToDictionary()),
+                new SortedDictionary<string, int>(result.FaultsByFunction.ToDictionary())),
+            ErrorPathSites = SitesReport.Of(result.Sites),
             Uncontrolled = result.Uncontrolled,
             InternalError = result.InternalError,
             Bounds = new BoundsReport(options.Iterations >= Commands.CheckCommand.UnboundedIterations ? null : options.Iterations,

@@ -125,6 +125,9 @@ public static class ReportMerge
         var situations = Sum(shards.Select(s => s.Situations));
         // A must-reach situation missed by every shard is missed by the run; with shards missing the run is incomplete.
         var missed = a.MustReach.Where(m => !situations.ContainsKey(m)).ToList();
+        // With --require-sites every shard lists the sites it missed: the run missed those every shard missed.
+        var missedSites = shards.Skip(1).Aggregate((IEnumerable<string>)a.MissedSites, (m, s) => m.Intersect(s.MissedSites)).ToList();
+        var siteCounts = Sum(shards.Select(s => s.ErrorPathSites.Reached));
         var verdict = errors is not null ? "error" : failing is not null ? "bug" : interrupted is not null ? "interrupted" : "pass";
         var decisions = shards.Where(s => s.DecisionsPerSchedule is not null && s.Iterations > 0).ToList();
         return a with
@@ -135,7 +138,7 @@ public static class ReportMerge
                 "error" => ExitCodes.Internal,
                 "bug" => ExitCodes.Bug,
                 "interrupted" => interrupted!.ExitCode,
-                _ => missed.Count > 0 || !complete ? ExitCodes.BadInput : ExitCodes.Pass,
+                _ => missed.Count > 0 || missedSites.Count > 0 || !complete ? ExitCodes.BadInput : ExitCodes.Pass,
             },
             InterruptedBy = interrupted?.InterruptedBy,
             Iterations = schedules,
@@ -159,6 +162,9 @@ public static class ReportMerge
                 .ToDictionary(g => g.Key, g => g.Max(kv => kv.Value))),
             Situations = situations,
             MissedSituations = verdict == "pass" ? missed : [],
+            MissedSites = verdict == "pass" ? missedSites : [],
+            FaultsInjected = new FaultsReport(Sum(shards.Select(s => s.FaultsInjected.ByKind)), Sum(shards.Select(s => s.FaultsInjected.ByFunction))),
+            ErrorPathSites = SitesReport.Of(siteCounts),
             Uncontrolled = [.. shards.SelectMany(s => s.Uncontrolled).Distinct()],
             InternalError = errors?.InternalError,
         };

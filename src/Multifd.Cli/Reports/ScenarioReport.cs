@@ -134,6 +134,15 @@ public sealed record ScenarioReport
     /// <summary>Must-reach situations no schedule reached: a pass with any of these is inconclusive (exit 1).</summary>
     public IReadOnlyList<string> MissedSituations { get; init; } = [];
 
+    /// <summary>With --require-sites: error-path sites no schedule took; a pass with any of these is inconclusive (exit 1).</summary>
+    public IReadOnlyList<string> MissedSites { get; init; } = [];
+
+    /// <summary>Faults injected over all schedules, per kind and per "kind in QEMU function" where they landed.</summary>
+    public FaultsReport FaultsInjected { get; init; } = new(new Dictionary<string, int>(), new Dictionary<string, int>());
+
+    /// <summary>The engine's error-path sites (ErrorPathSites): how many schedules took each, and those none took.</summary>
+    public SitesReport ErrorPathSites { get; init; } = new(new Dictionary<string, int>(), []);
+
     /// <summary>Calls Coyote saw that it does not control (should be none).</summary>
     public IReadOnlyList<string> Uncontrolled { get; init; } = [];
 
@@ -152,4 +161,15 @@ public sealed record ScenarioReport
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
+}
+
+/// <summary>Faults injected: per kind, and per "kind in function" (the QEMU function of the thread where the fault landed).</summary>
+public sealed record FaultsReport(IReadOnlyDictionary<string, int> ByKind, IReadOnlyDictionary<string, int> ByFunction);
+
+/// <summary>Error-path sites: how many schedules took each site reached, and the ids of the sites no schedule took.</summary>
+public sealed record SitesReport(IReadOnlyDictionary<string, int> Reached, IReadOnlyList<string> NotReached)
+{
+    public static SitesReport Of(IReadOnlyDictionary<string, int> counts) => new(
+        new SortedDictionary<string, int>(counts.ToDictionary()),
+        [.. Engine.Core.ErrorPathSites.All.Select(s => s.Id).Where(id => !counts.ContainsKey(id))]);
 }

@@ -58,6 +58,14 @@ public static class SummaryTable
         var missed = r.MissedSituations.Count > 0 ? Join(r.MissedSituations) + " (must reach)" : "none of the must-reach";
         var notReached = Commands.ListCommand.SituationNames().Where(s => !r.Situations.ContainsKey(s) && !r.MissedSituations.Contains(s)).ToList();
         Row(table, "situations missed", notReached.Count == 0 ? missed : $"{missed}; not reached: {Join(notReached)}");
+        if (r.FaultsInjected.ByKind.Count > 0)
+        {
+            Row(table, "faults injected", Join(r.FaultsInjected.ByFunction.Select(kv => $"{kv.Key} {kv.Value}")));
+        }
+
+        var sites = r.ErrorPathSites;
+        Row(table, "error-path sites", $"{sites.Reached.Count} of {sites.Reached.Count + sites.NotReached.Count} reached"
+            + (r.MissedSites.Count > 0 ? $"; required but not reached: {Join(r.MissedSites)}" : ""));
         foreach (var v in r.Violations)
         {
             Row(table, "violation", $"{v.Property} {v.Name}: {v.Message}");
@@ -84,6 +92,7 @@ public static class SummaryTable
         "error" => "ERROR: the checker failed",
         "interrupted" => $"INTERRUPTED by {r.InterruptedBy}: no violation in the schedules explored before it",
         _ when r.MissedSituations.Count > 0 => "INCONCLUSIVE: passed, but missed must-reach situations",
+        _ when r.MissedSites.Count > 0 => "INCONCLUSIVE: passed, but left error-path sites untaken (--require-sites)",
         _ => "pass",
     };
 

@@ -31,6 +31,19 @@ public sealed class QemuProcess
 
     public Side Side { get; }
 
+    private readonly bool[] sitesReached = new bool[ErrorPathSites.All.Count];
+
+    /// <summary>
+    /// Marks an error or cleanup branch of <see cref="ErrorPathSites"/> as taken: no event and no scheduling point (a
+    /// plain write: Coyote's rewriting makes Volatile and Interlocked calls scheduling points, which would change the
+    /// schedules every scenario explores). The flags are read after the run's threads ended.
+    /// </summary>
+    public void Site(string id) => sitesReached[ErrorPathSites.IndexOf(id)] = true;
+
+    /// <summary>The error-path sites this process took, by id.</summary>
+    public IEnumerable<string> SitesReached =>
+        ErrorPathSites.All.Where((_, i) => sitesReached[i]).Select(s => s.Id);
+
     /// <summary>The host this QEMU runs on.</summary>
     public Platform Platform { get; }
 

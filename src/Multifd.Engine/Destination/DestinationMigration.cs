@@ -72,6 +72,7 @@ public sealed class DestinationMigration
         if (ret < 0)
         {
             // process_incoming_migration_co, fail: FAILED, record the error, destroy (then exit).
+            qemu.Site("dst.incoming-fail");
             qemu.SetError($"load of migration failed: {error?.Message ?? $"error {ret}"}", error?.Kind ?? ErrorKind.Other);
             IncomingStateDestroy(fileError: true);
         }
@@ -120,6 +121,7 @@ public sealed class DestinationMigration
         var version = f.GetBe32();
         if (f.Error != 0 || magic != Savevm.FileMagic || version != Savevm.FileVersion)
         {
+            qemu.Site("dst.bad-header");
             error = new(f.Error != 0 ? "main channel read failed" : "Not a migration stream", f.Error != 0 ? ErrorKind.Channel : ErrorKind.Rejected);
             return -Errno.EINVAL;
         }
@@ -128,6 +130,7 @@ public sealed class DestinationMigration
         {
             if (d.LoadSetup(out error) < 0)
             {
+                qemu.Site("dst.load-setup-failed");
                 return -Errno.EINVAL;
             }
 
@@ -147,6 +150,7 @@ public sealed class DestinationMigration
         error = null;
         if (qemu.HasError && qemu.Variant != ProtocolVariant.NoErrorCheckAfterLoadvm)
         {
+            qemu.Site("dst.error-after-main");
             error = new("migration error set while loading", ErrorKind.Other);
             return -Errno.EINVAL;
         }
@@ -159,6 +163,7 @@ public sealed class DestinationMigration
         qemu.Trace(new LoadThreadsWait(ok));
         if (!ok)
         {
+            qemu.Site("dst.load-threads-failed");
             error = new("load threads failed", ErrorKind.Other);
             return -Errno.EINVAL;
         }
@@ -175,6 +180,7 @@ public sealed class DestinationMigration
             var type = f.GetByte();
             if (f.Error != 0)
             {
+                qemu.Site("dst.main-read-error");
                 error = new($"main channel read failed: {f.Error}", ErrorKind.Channel);
                 return f.Error;
             }
@@ -203,6 +209,7 @@ public sealed class DestinationMigration
                 case SavevmCodes.VmEof:
                     return 0;
                 default:
+                    qemu.Site("dst.unknown-section-type");
                     ret = Reject($"Unknown section type {type}", out error);
                     break;
             }
@@ -235,17 +242,20 @@ public sealed class DestinationMigration
         }
         else
         {
+            qemu.Site("dst.unknown-idstr");
             return Reject($"Unknown savevm section or instance '{idstr}'", out error);
         }
 
         if (ret < 0)
         {
+            qemu.Site("dst.section-load-failed");
             error ??= new($"{idstr}: load failed: {ret}", ErrorKind.Other);
             return ret;
         }
 
         if (f.GetByte() != SavevmCodes.SectionFooter || f.GetBe32() != sectionId)
         {
+            qemu.Site("dst.section-footer");
             return f.Error != 0
                 ? Fail(new($"main channel read failed: {f.Error}", ErrorKind.Channel), f.Error, out error)
                 : Reject($"Missing section footer for {idstr}", out error);
@@ -270,6 +280,7 @@ public sealed class DestinationMigration
             var flags = f.GetBe64();
             if (f.Error != 0)
             {
+                qemu.Site("dst.ram-read-error");
                 error = new($"main channel read failed: {f.Error}", ErrorKind.Channel);
                 return f.Error;
             }
@@ -289,6 +300,7 @@ public sealed class DestinationMigration
             }
             else
             {
+                qemu.Site("dst.ram-unknown-flags");
                 return Reject($"Unknown combination of migration flags: 0x{flags:x}", out error);
             }
         }
@@ -302,12 +314,14 @@ public sealed class DestinationMigration
         var len = f.GetBe16();
         if (f.Error != 0)
         {
+            qemu.Site("dst.command-read-error");
             error = new($"main channel read failed: {f.Error}", ErrorKind.Channel);
             return f.Error;
         }
 
         if (cmd != SavevmCodes.CmdSwitchoverStart)
         {
+            qemu.Site("dst.unknown-command");
             return Reject($"MIG_CMD 0x{cmd:x} unknown (len 0x{len:x})", out error);
         }
 
@@ -315,6 +329,7 @@ public sealed class DestinationMigration
 
         if (len != 0)
         {
+            qemu.Site("dst.switchover-bad-length");
             return Reject($"SWITCHOVER_START received with bad length - expecting 0, got {len}", out error);
         }
 
@@ -340,6 +355,7 @@ public sealed class DestinationMigration
             if (function(() => Volatile.Read(ref loadThreadsAbort) != 0) is { } error)
             {
                 // Recorded, but load_threads_abort is not set: more threads may still be started.
+                qemu.Site("dst.load-thread-error");
                 qemu.SetError(error.Message, error.Kind);
             }
         });
@@ -375,6 +391,7 @@ public sealed class DestinationMigration
         }
 
         // qemu_loadvm_thread_pool_destroy.
+        qemu.Site("dst.destroy-abort-load-threads");
         Volatile.Write(ref loadThreadsAbort, 1);
         qemu.Bql.Unlock();
         loadThreads?.Free();
@@ -382,6 +399,7 @@ public sealed class DestinationMigration
 
         if (world.ReturnPath is { } rp)
         {
+            qemu.Site("dst.return-path-shut");
             var shut = new QemuFileWriter(rp);
             shut.PutBe16(ReturnPath.MsgShut);
             shut.PutBe16(4);

@@ -49,6 +49,7 @@ public sealed class MultifdRecv
         {
             if (ShouldExit)
             {
+                qemu.Site("recv.thread-exiting");
                 break;
             }
 
@@ -56,17 +57,20 @@ public sealed class MultifdRecv
             if (ret == 0)
             {
                 // A clean end of stream at a packet boundary: the thread just ends, with no error.
+                qemu.Site("recv.thread-eof");
                 break;
             }
 
             if (ret < 0)
             {
+                qemu.Site("recv.thread-read-error");
                 error = new($"multifd_recv_{p.Id}: read failed: {-reader.Error}", ErrorKind.Channel);
                 break;
             }
 
             if (MultifdWire.CheckHeader(header, out var flags) is { } headerError)
             {
+                qemu.Site("recv.thread-bad-header");
                 error = new(headerError, ErrorKind.Rejected);
                 break;
             }
@@ -79,6 +83,7 @@ public sealed class MultifdRecv
 
         if (error is not null)
         {
+            qemu.Site("recv.thread-terminate");
             TerminateThreads(error);
         }
 
@@ -91,12 +96,14 @@ public sealed class MultifdRecv
         var rest = new byte[MultifdWire.DeviceStateHeaderSize - MultifdWire.HeaderSize];
         if (reader.ReadAllEof(rest) != 1)
         {
+            qemu.Site("recv.device-state-header-eof");
             return new("multifd: unexpected EOF after packet header", ErrorKind.Channel);
         }
 
         var idstrError = MultifdWire.ParseDeviceStateHeader(rest, out var idstr, out var instanceId, out var size);
         if (size == 0)
         {
+            qemu.Site("recv.device-state-empty");
             return new("multifd: received empty device state packet", ErrorKind.Rejected);
         }
 
@@ -108,11 +115,13 @@ public sealed class MultifdRecv
         qemu.Trace(new DeviceStateRecvBuffer(owner, size, Freed: true));
         if (error is not null)
         {
+            qemu.Site("recv.device-state-load-error");
             return error;
         }
 
         if ((flags & MultifdWire.FlagSync) != 0)
         {
+            qemu.Site("recv.device-state-sync-flag");
             return new("multifd: received SYNC device state packet", ErrorKind.Rejected);
         }
 
@@ -144,11 +153,13 @@ public sealed class MultifdRecv
         var payload = new byte[size];
         if (reader.ReadAllEof(payload) != 1)
         {
+            qemu.Site("recv.device-state-payload-eof");
             return new("multifd: unexpected EOF in device state payload", ErrorKind.Channel);
         }
 
         if (idstrError is not null)
         {
+            qemu.Site("recv.device-state-bad-idstr");
             return new(idstrError, ErrorKind.Rejected);
         }
 
@@ -164,6 +175,7 @@ public sealed class MultifdRecv
         var rest = new byte[MultifdWire.RamPacketSize - MultifdWire.HeaderSize];
         if (reader.ReadAllEof(rest) != 1)
         {
+            qemu.Site("recv.ram-header-eof");
             return new("multifd: unexpected EOF after packet header", ErrorKind.Channel);
         }
 
@@ -206,6 +218,7 @@ public sealed class MultifdRecv
         qemu.Trace(new RecvTerminateThreads(error is not null));
         if (Interlocked.Exchange(ref exiting, 1) == 1)
         {
+            qemu.Site("recv.terminate-already-exiting");
             if (error is not null)
             {
                 qemu.Trace(new ErrorReported($"dropped (recv already exiting): {error.Message}", error.Kind));
@@ -216,11 +229,13 @@ public sealed class MultifdRecv
 
         if (error is not null)
         {
+            qemu.Site("recv.terminate-set-error");
             qemu.SetError(error.Message, error.Kind);
         }
 
         foreach (var p in channels)
         {
+            qemu.Site("recv.terminate-wake");
             p.SemSync.Post();
             p.Channel.Shutdown();
         }
@@ -237,6 +252,7 @@ public sealed class MultifdRecv
         {
             if (p.Thread is { } thread)
             {
+                qemu.Site("recv.cleanup-join");
                 qemu.Join(thread);
             }
         }

@@ -38,6 +38,7 @@ public sealed class VfioLoad(QemuProcess qemu, MigrationParameters parameters, V
             : config.Properties.MultifdTransfer == OnOffAuto.On;
         if (MultifdTransfer && !parameters.VfioMultifdTransferSupported)
         {
+            qemu.Site("vfio.load-setup-unsupported");
             error = new($"{Name}: Multifd device transfer requested but unsupported in the current config", ErrorKind.Setup);
             return -Errno.EINVAL;
         }
@@ -68,6 +69,7 @@ public sealed class VfioLoad(QemuProcess qemu, MigrationParameters parameters, V
                 case VfioMarkers.DevConfigState:
                     if (MultifdTransfer)
                     {
+                        qemu.Site("vfio.config-on-main-in-multifd");
                         error = new($"{Name}: got DEV_CONFIG_STATE in main migration channel but doing multifd transfer", ErrorKind.Rejected);
                         return -Errno.EINVAL;
                     }
@@ -86,6 +88,7 @@ public sealed class VfioLoad(QemuProcess qemu, MigrationParameters parameters, V
                     var end = f.GetBe64();
                     if (end != VfioMarkers.EndOfState)
                     {
+                        qemu.Site("vfio.setup-state-no-eos");
                         error = new($"{Name}: SETUP STATE: EOS not found 0x{end:x}", ErrorKind.Rejected);
                         return -Errno.EINVAL;
                     }
@@ -96,6 +99,7 @@ public sealed class VfioLoad(QemuProcess qemu, MigrationParameters parameters, V
                     var size = f.GetBe64();
                     if (size != 0 && LoadBuffer(f, size, out error) is var loaded and < 0)
                     {
+                        qemu.Site("vfio.load-buffer-failed");
                         return loaded;
                     }
 
@@ -105,6 +109,7 @@ public sealed class VfioLoad(QemuProcess qemu, MigrationParameters parameters, V
                     return ConfigLoadReady(out error);
 
                 default:
+                    qemu.Site("vfio.unknown-tag");
                     error = new($"{Name}: Unknown tag 0x{data:x}", ErrorKind.Rejected);
                     return -Errno.EINVAL;
             }
@@ -114,6 +119,7 @@ public sealed class VfioLoad(QemuProcess qemu, MigrationParameters parameters, V
 
         if (f.Error != 0)
         {
+            qemu.Site("vfio.load-state-read-error");
             error = new($"{Name}: main channel read failed: {f.Error}", ErrorKind.Channel);
         }
 
@@ -145,6 +151,7 @@ public sealed class VfioLoad(QemuProcess qemu, MigrationParameters parameters, V
     {
         if (!MultifdTransfer)
         {
+            qemu.Site("vfio.load-ready-not-multifd");
             error = new($"{Name}: got DEV_CONFIG_LOAD_READY outside multifd transfer", ErrorKind.Rejected);
             return -Errno.EINVAL;
         }
@@ -168,6 +175,7 @@ public sealed class VfioLoad(QemuProcess qemu, MigrationParameters parameters, V
     {
         if (!MultifdTransfer)
         {
+            qemu.Site("vfio.packet-not-multifd");
             return new($"{Name}: got device state packet but not doing multifd transfer", ErrorKind.Rejected);
         }
 

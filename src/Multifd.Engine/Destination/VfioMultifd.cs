@@ -77,6 +77,7 @@ public sealed class VfioMultifd
     {
         if (data.Length < VfioDeviceStatePacket.HeaderSize)
         {
+            qemu.Site("vfio.packet-too-short");
             return new($"{Name}: packet too short at {data.Length} (min is {VfioDeviceStatePacket.HeaderSize})", ErrorKind.Rejected);
         }
 
@@ -86,6 +87,7 @@ public sealed class VfioMultifd
         var version = VfioDeviceStatePacket.Get(data, order);
         if (version != VfioDeviceStatePacket.VersionCurrent)
         {
+            qemu.Site("vfio.packet-bad-version");
             return new($"{Name}: packet has unknown version {version}", ErrorKind.Rejected);
         }
 
@@ -93,6 +95,7 @@ public sealed class VfioMultifd
         var flags = VfioDeviceStatePacket.Get(data[8..], order);
         if (idx == VfioDeviceStatePacket.InvalidIdx)
         {
+            qemu.Site("vfio.packet-invalid-idx");
             return new($"{Name}: packet index is invalid", ErrorKind.Rejected);
         }
 
@@ -111,6 +114,7 @@ public sealed class VfioMultifd
 
             if (Insert(idx, (flags & VfioDeviceStatePacket.FlagConfigState) != 0, data[VfioDeviceStatePacket.HeaderSize..]) is { } error)
             {
+                qemu.Site("vfio.insert-failed");
                 return error;
             }
 
@@ -134,6 +138,7 @@ public sealed class VfioMultifd
         var lb = loadBufs.At(idx);
         if (lb.IsPresent && qemu.Variant != ProtocolVariant.NoAlreadyFilledCheck)
         {
+            qemu.Site("vfio.insert-already-filled");
             return new($"{Name}: state buffer {idx} already filled", ErrorKind.Rejected);
         }
 
@@ -146,6 +151,7 @@ public sealed class VfioMultifd
             loadBufQueuedPendingBuffers++;
             if (loadBufQueuedPendingBuffers > maxCount)
             {
+                qemu.Site("vfio.insert-count-limit");
                 qemu.Trace(new QueueLimitExceeded(Name, idx, "count", loadBufQueuedPendingBuffers, maxCount, payload.Length));
                 return new($"{Name}: queuing state buffer {idx} would exceed the max of {maxCount}", ErrorKind.QueueLimit);
             }
@@ -155,6 +161,7 @@ public sealed class VfioMultifd
         loadBufQueuedPendingBuffersSize += (ulong)payload.Length;
         if (loadBufQueuedPendingBuffersSize > config.Properties.MaxQueuedBuffersSizeBytes)
         {
+            qemu.Site("vfio.insert-size-limit");
             qemu.Trace(new QueueLimitExceeded(Name, idx, "size", loadBufQueuedPendingBuffersSize, config.Properties.MaxQueuedBuffersSizeBytes, payload.Length));
             return new($"{Name}: queuing state buffer {idx} would exceed the size max of {config.Properties.MaxQueuedBuffersSizeBytes}", ErrorKind.QueueLimit);
         }
@@ -223,6 +230,7 @@ public sealed class VfioMultifd
             // signalled by vfio_load_cleanup_load_bufs_thread.
             if (loadBufsThreadWantExit || shouldQuit())
             {
+                qemu.Site("vfio.load-thread-quit");
                 return Cancelled;
             }
 
@@ -232,6 +240,7 @@ public sealed class VfioMultifd
             var lb = GetBuffer();
             if (lb is null)
             {
+                qemu.Site("vfio.load-thread-starved");
                 qemu.Trace(new BufferStarved(Name, loadBufIdx));
                 LoadBufsBufferReadyCond.Wait();
                 continue;
@@ -257,6 +266,7 @@ public sealed class VfioMultifd
 
             if (WriteBuffer(lb) is { } writeError)
             {
+                qemu.Site("vfio.load-thread-write-failed");
                 return writeError;
             }
 
@@ -284,6 +294,7 @@ public sealed class VfioMultifd
                 // Re-check cancellation right after the wait, in case cleanup signalled the cond.
                 if (loadBufsThreadWantExit || shouldQuit())
                 {
+                    qemu.Site("vfio.load-thread-quit-iter-done");
                     return Cancelled;
                 }
             }
@@ -344,6 +355,7 @@ public sealed class VfioMultifd
 
             if (ret < 0)
             {
+                qemu.Site("vfio.buffer-write-error");
                 return new($"{Name}: writing state buffer {idx} failed: {-ret}", ErrorKind.Device);
             }
 
@@ -374,6 +386,7 @@ public sealed class VfioMultifd
         var header = f.GetBe64();
         if (header != VfioMarkers.DevConfigState)
         {
+            qemu.Site("vfio.config-bad-header");
             return new($"{Name}: expected FLAG_DEV_CONFIG_STATE but got {header:x}", ErrorKind.Rejected);
         }
 
@@ -387,6 +400,10 @@ public sealed class VfioMultifd
         }
 
         qemu.Bql.Unlock();
+        if (ret < 0)
+        {
+            qemu.Site("vfio.config-load-failed");
+        }
 
         return ret < 0
             ? new($"{Name}: vfio_load_device_config_state() failed: {ret}{(configError is null ? "" : $" ({configError})")}", ErrorKind.Device)
@@ -401,6 +418,7 @@ public sealed class VfioMultifd
     {
         if (!configAfterIter)
         {
+            qemu.Site("vfio.load-ready-disabled");
             error = $"{Name}: got DEV_CONFIG_LOAD_READY but was disabled";
             return -Errno.EINVAL;
         }
@@ -413,6 +431,7 @@ public sealed class VfioMultifd
             if (loadBufsIterDone && qemu.Variant != ProtocolVariant.NoDuplicateLoadReadyCheck)
             {
                 // Can't print the error here: outside the BQL.
+                qemu.Site("vfio.load-ready-duplicate");
                 duplicate = true;
             }
             else
@@ -450,6 +469,7 @@ public sealed class VfioMultifd
         {
             while (loadBufsThreadRunning)
             {
+                qemu.Site("vfio.cleanup-stop-load-thread");
                 waited = true;
                 loadBufsThreadWantExit = true;
                 LoadBufsBufferReadyCond.Signal();

@@ -38,6 +38,7 @@ public sealed class MultifdDeviceState
             qemu.Trace(new DeviceStateQueued(device, idx, isConfig ? 1u : 0u, data.Length - 12));
             if (!multifdSend.Send(ref sendData))
             {
+                qemu.Site("dev.queue-failed");
                 sendData = null;
                 return false;
             }
@@ -58,6 +59,7 @@ public sealed class MultifdDeviceState
         {
             if (handler() is { } error)
             {
+                qemu.Site("dev.save-thread-error");
                 qemu.SetError(error.Message, error.Kind);
             }
         });
@@ -69,6 +71,7 @@ public sealed class MultifdDeviceState
     /// <summary>multifd_abort_device_state_save_threads: only the migration thread sets threads_abort.</summary>
     public void AbortSaveThreads()
     {
+        qemu.Site("dev.abort-save-threads");
         Volatile.Write(ref threadsAbort, 1);
         qemu.Trace(new ThreadsAbortSet(AllSpawned: !spawning));
     }

@@ -78,6 +78,7 @@ public sealed class MultifdSend
     {
         if (ShouldExit)
         {
+            qemu.Site("send.send-exiting-entry");
             return false;
         }
 
@@ -93,6 +94,7 @@ public sealed class MultifdSend
             {
                 if (ShouldExit)
                 {
+                    qemu.Site("send.send-exiting-loop");
                     return false;
                 }
 
@@ -140,6 +142,7 @@ public sealed class MultifdSend
             // SendThreadsDrainBeforeShutdown (off by default): such a thread writes its job first.
             if (ShouldExit && !(assumptions.SendThreadsDrainBeforeShutdown && Volatile.Read(ref p.PendingJob)))
             {
+                qemu.Site("send.thread-exiting");
                 break;
             }
 
@@ -150,6 +153,7 @@ public sealed class MultifdSend
                 error = isRam ? SendRam(p) : SendDeviceState(p);
                 if (error is not null)
                 {
+                    qemu.Site("send.thread-job-error");
                     break;
                 }
 
@@ -169,6 +173,7 @@ public sealed class MultifdSend
                     packetsSent++;
                     if (p.Channel.Write(MultifdWire.EncodeRamPacket(num, MultifdWire.FlagSync)) is var ret and < 0)
                     {
+                        qemu.Site("send.thread-sync-write-error");
                         error = $"multifd_send_{p.Id}: write of SYNC packet failed: {-ret}";
                         break;
                     }
@@ -181,6 +186,7 @@ public sealed class MultifdSend
 
         if (error is not null)
         {
+            qemu.Site("send.thread-error-exit");
             qemu.Trace(new SendChannelError(p.Id, error));
             SetError(error, ErrorKind.Channel);
             KickMain(p);
@@ -231,6 +237,7 @@ public sealed class MultifdSend
         {
             if (ShouldExit)
             {
+                qemu.Site("send.sync-exiting-post");
                 return -1;
             }
 
@@ -243,6 +250,7 @@ public sealed class MultifdSend
         {
             if (ShouldExit)
             {
+                qemu.Site("send.sync-exiting-wait");
                 return -1;
             }
 
@@ -284,6 +292,7 @@ public sealed class MultifdSend
     {
         if (Interlocked.Exchange(ref exiting, 1) == 1)
         {
+            qemu.Site("send.set-error-dropped");
             return;
         }
 
@@ -294,6 +303,7 @@ public sealed class MultifdSend
         var state = qemu.State;
         if (state is MigrationStatus.Setup or MigrationStatus.Active or MigrationStatus.Device)
         {
+            qemu.Site("send.set-error-fail-migration");
             qemu.SetState(state, MigrationStatus.Failed);
         }
     }
@@ -301,6 +311,7 @@ public sealed class MultifdSend
     /// <summary>multifd_send_kick_main: wakes a migration thread in sync_main or a producer in multifd_send.</summary>
     private void KickMain(SendParams p)
     {
+        qemu.Site("send.kick-main");
         p.SemSync.Post();
         channelsReady.Post();
     }
@@ -316,6 +327,7 @@ public sealed class MultifdSend
         WakeSpin();
         foreach (var p in channels)
         {
+            qemu.Site("send.terminate-wake");
             p.Sem.Post();
             if (!assumptions.SendThreadsDrainBeforeShutdown)
             {
@@ -329,6 +341,7 @@ public sealed class MultifdSend
         {
             if (p.Thread is { } thread)
             {
+                qemu.Site("send.shutdown-join");
                 qemu.Join(thread);
             }
         }

@@ -86,6 +86,7 @@ public sealed class SourceMigration
         {
             // qemu_file_shutdown(to_dst_file): the file's error is set first (-EIO), then the socket is shut down;
             // the peer reads what was already written, then the end of the stream.
+            qemu.Site("src.cancel-shutdown-file");
             f.SetError(-Errno.EIO);
             world.Main.CloseWrite();
         }
@@ -116,6 +117,7 @@ public sealed class SourceMigration
         qemu.SetState(MigrationStatus.Setup, MigrationStatus.Active);
         if (!ok)
         {
+            qemu.Site("src.setup-failed");
             qemu.SetState(MigrationStatus.Active, MigrationStatus.Failed);
             return false;
         }
@@ -136,6 +138,7 @@ public sealed class SourceMigration
         qemu.Bql.Lock();
         if (!synced)
         {
+            qemu.Site("src.ram-setup-sync-failed");
             return Fail("ram: multifd synchronization failed", ErrorKind.Channel);
         }
 
@@ -148,6 +151,7 @@ public sealed class SourceMigration
             Savevm.PutSectionStart(f, SavevmCodes.SectionStart, SectionId(i), d.Config.Idstr, d.Config.InstanceId);
             if (d.SaveSetup(f, out var error) < 0)
             {
+                qemu.Site("src.device-setup-failed");
                 return Fail(error ?? $"{d.Config.Name}: save setup failed", ErrorKind.Setup);
             }
 
@@ -173,6 +177,7 @@ public sealed class SourceMigration
 
         if (multifdSend.SyncMain(MultifdSyncReq.All) < 0)
         {
+            qemu.Site("src.flush-and-sync-failed");
             return false;
         }
 
@@ -196,6 +201,7 @@ public sealed class SourceMigration
             MultifdSendData? job = new RamPayload();
             if (!multifdSend!.Send(ref job))
             {
+                qemu.Site("src.ram-job-send-failed");
                 return false;
             }
         }
@@ -215,6 +221,7 @@ public sealed class SourceMigration
             string? failure = null;
             if (!RamSaveIterate(round < ram.PrecopyRounds))
             {
+                qemu.Site("src.ram-iterate-failed");
                 failure = "ram: multifd synchronization failed";
             }
 
@@ -228,6 +235,7 @@ public sealed class SourceMigration
                 Savevm.PutSectionPart(f, SavevmCodes.SectionPart, SectionId(i));
                 if (vfio[i].SaveIterate(f) is var ret and < 0)
                 {
+                    qemu.Site("src.device-iterate-failed");
                     // qemu_savevm_state_iterate: qemu_file_set_error(f, ret).
                     f.SetError(ret);
                     failure = $"{vfio[i].Config.Name}: precopy read failed";
@@ -285,6 +293,7 @@ public sealed class SourceMigration
         var state = qemu.State;
         if (state is MigrationStatus.Cancelling or MigrationStatus.Cancelled)
         {
+            qemu.Site("src.detect-error-cancelling");
             return false;
         }
 
@@ -293,6 +302,7 @@ public sealed class SourceMigration
             return true;
         }
 
+        qemu.Site("src.detect-error-failed");
         qemu.SetError(failure ?? $"main channel write failed: {-f.Error}", failure is null ? ErrorKind.Channel : ErrorKind.Device);
         qemu.SetState(state, MigrationStatus.Failed);
         return false;
@@ -329,15 +339,18 @@ public sealed class SourceMigration
         var state = qemu.State;
         if (f.Error != 0)
         {
+            qemu.Site("src.completion-file-error");
             qemu.SetError($"main channel: Channel error: {-f.Error}", ErrorKind.Channel);
         }
         else if (!qemu.HasError)
         {
+            qemu.Site("src.completion-error");
             qemu.SetError("Error in migration completion", ErrorKind.Other);
         }
 
         if (state != MigrationStatus.Cancelling)
         {
+            qemu.Site("src.completion-failed");
             qemu.SetState(state, MigrationStatus.Failed);
         }
 
@@ -363,6 +376,7 @@ public sealed class SourceMigration
         // cannot change to CANCELLING from here on, so it must be ACTIVE.
         if (qemu.State == MigrationStatus.Cancelling)
         {
+            qemu.Site("src.switchover-cancelled");
             return false;
         }
 
@@ -376,6 +390,7 @@ public sealed class SourceMigration
             qemu.Trace(new SwitchoverStartSent());
             if (!Flush())
             {
+                qemu.Site("src.switchover-start-flush-failed");
                 return false;
             }
         }
@@ -404,6 +419,7 @@ public sealed class SourceMigration
 
         if (!SaveCompleteAll(out var failure))
         {
+            qemu.Site("src.complete-iterable-failed");
             if (multifdDeviceState)
             {
                 deviceState!.AbortSaveThreads();
@@ -417,11 +433,13 @@ public sealed class SourceMigration
         {
             if (qemu.HasError)
             {
+                qemu.Site("src.abort-save-threads-on-error");
                 deviceState!.AbortSaveThreads();
             }
 
             if (!deviceState!.JoinSaveThreads())
             {
+                qemu.Site("src.join-save-threads-failed");
                 f.SetError(-Errno.EINVAL);
                 return false;
             }
@@ -438,6 +456,7 @@ public sealed class SourceMigration
         Savevm.PutSectionPart(f, SavevmCodes.SectionEnd, RamSectionId);
         if (!RamSaveComplete())
         {
+            qemu.Site("src.ram-complete-failed");
             failure = "ram: multifd synchronization failed";
             return false;
         }
@@ -448,6 +467,7 @@ public sealed class SourceMigration
             Savevm.PutSectionPart(f, SavevmCodes.SectionEnd, SectionId(i));
             if (vfio[i].SaveComplete(f, out var error) < 0)
             {
+                qemu.Site("src.device-complete-failed");
                 failure = error ?? $"{vfio[i].Config.Name}: save complete failed";
                 return false;
             }
@@ -473,6 +493,7 @@ public sealed class SourceMigration
         {
             if (!SendRamJobs(ram.JobsAtCompletion) || !RamFlushAndSync())
             {
+                qemu.Site("src.ram-complete-send-failed");
                 return false;
             }
 
@@ -526,14 +547,17 @@ public sealed class SourceMigration
         var status = reader.GetBe32();
         if (reader.Error != 0)
         {
+            qemu.Site("src.return-path-error");
             qemu.SetError($"return path: Channel error: {-reader.Error}", ErrorKind.Channel);
         }
         else if (type != ReturnPath.MsgShut || len != 4)
         {
+            qemu.Site("src.return-path-bad-message");
             qemu.SetError($"Received invalid message 0x{type:x4} length 0x{len:x4}", ErrorKind.Rejected);
         }
         else if (status != 0)
         {
+            qemu.Site("src.return-path-sibling-error");
             qemu.SetError($"Sibling indicated error {status}", ErrorKind.Other);
         }
 
@@ -559,6 +583,7 @@ public sealed class SourceMigration
         world.Main.CloseWrite();
         if (qemu.State == MigrationStatus.Cancelling)
         {
+            qemu.Site("src.cleanup-cancelled");
             qemu.SetState(MigrationStatus.Cancelling, MigrationStatus.Cancelled);
         }
 
@@ -571,6 +596,7 @@ public sealed class SourceMigration
     {
         if (f.Flush() is var ret and < 0)
         {
+            qemu.Site("src.flush-failed");
             return Fail($"main channel write failed: {-ret}", ErrorKind.Channel);
         }
 

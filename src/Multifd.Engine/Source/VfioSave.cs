@@ -43,6 +43,7 @@ public sealed class VfioSave(QemuProcess qemu, MigrationParameters parameters, V
             : config.Properties.MultifdTransfer == OnOffAuto.On;
         if (MultifdTransfer && !parameters.VfioMultifdTransferSupported)
         {
+            qemu.Site("vfio.save-setup-unsupported");
             error = $"{Name}: Multifd device transfer requested but unsupported in the current config";
             return -Errno.EINVAL;
         }
@@ -50,6 +51,7 @@ public sealed class VfioSave(QemuProcess qemu, MigrationParameters parameters, V
         f.PutBe64(VfioMarkers.DevSetupState);
         if (SetState(VfioDeviceState.PreCopy) is var ret and < 0)
         {
+            qemu.Site("vfio.save-setup-set-state");
             error = $"{Name}: Failed to set state PRE_COPY: {ret}";
             return ret;
         }
@@ -121,6 +123,7 @@ public sealed class VfioSave(QemuProcess qemu, MigrationParameters parameters, V
 
         if (ret < 0)
         {
+            qemu.Site("vfio.save-complete-read-error");
             error = $"{Name}: reading device state failed: {-ret}";
             return ret;
         }
@@ -184,12 +187,14 @@ public sealed class VfioSave(QemuProcess qemu, MigrationParameters parameters, V
         {
             if (deviceState.SaveThreadShouldExit)
             {
+                qemu.Site("vfio.save-thread-should-exit");
                 return ("operation cancelled", ErrorKind.Cancelled);
             }
 
             var n = device.Read(data);
             if (n < 0)
             {
+                qemu.Site("vfio.save-thread-read-error");
                 return ($"{Name}: reading state buffer {idx} failed: {-n}", ErrorKind.Device);
             }
 
@@ -201,6 +206,7 @@ public sealed class VfioSave(QemuProcess qemu, MigrationParameters parameters, V
             var packet = VfioDeviceStatePacket.Encode(idx, 0, data.AsSpan(0, n), order);
             if (!deviceState.QueueDeviceState(config.Idstr, config.InstanceId, packet, Name, idx, isConfig: false))
             {
+                qemu.Site("vfio.save-thread-queue-failed");
                 return ($"{Name}: multifd data queuing failed", ErrorKind.Channel);
             }
         }
@@ -212,6 +218,7 @@ public sealed class VfioSave(QemuProcess qemu, MigrationParameters parameters, V
         var configPacket = VfioDeviceStatePacket.Encode(idx, VfioDeviceStatePacket.FlagConfigState, blob.ToArray(), order);
         if (!deviceState.QueueDeviceState(config.Idstr, config.InstanceId, configPacket, Name, idx, isConfig: true))
         {
+            qemu.Site("vfio.save-thread-config-queue-failed");
             return ($"{Name}: multifd config data queuing failed", ErrorKind.Channel);
         }
 

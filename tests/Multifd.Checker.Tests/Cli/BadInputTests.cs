@@ -15,6 +15,9 @@ public sealed class BadInputTests : IDisposable
     [InlineData("wrong-type", "{ \"channels\": { \"capacityBytes\": \"big\" } }", "channels.capacityBytes: ")]
     [InlineData("unknown-machine", "{ \"source\": { \"machine\": \"sun4m\" } }", "source.machine: unknown machine type \"sun4m\"")]
     [InlineData("machine-of-another-target", "{ \"destination\": { \"machine\": \"virt-10.0\" } }", "destination.machine: \"virt-10.0\" is not a machine type of x86_64")]
+    [InlineData("fault-points-without-faults", "{ \"faultPoints\": \"anywhere\" }", "faultPoints: \"anywhere\" needs at least one fault in \"faults\"")]
+    [InlineData("unknown-fault-points", "{ \"faults\": [ \"source-cancel\" ], \"faultPoints\": \"everywhere\" }", "faultPoints: ")]
+    [InlineData("max-faults-zero", "{ \"faults\": [ \"source-cancel\" ], \"faultPoints\": \"io\", \"maxFaults\": 0 }", "maxFaults: must be between 1 and 8 (got 0)")]
     [InlineData("future-machine", "{ \"source\": { \"platform\": \"aarch64\", \"machine\": \"virt-12.0\" } }", "source.machine: machine type \"virt-12.0\" is newer than QEMU's latest (virt-11.0)")]
     public void MalformedScenarioIsOneLineAndWritesNothing(string name, string json, string expected)
     {

@@ -139,6 +139,9 @@ public static partial class Explorer
             Outcomes = collector.Outcomes,
             PeakQueued = collector.Peaks,
             Situations = collector.SituationCounts,
+            FaultsByKind = collector.FaultsByKind,
+            FaultsByFunction = collector.FaultsByFunction,
+            Sites = collector.SiteCounts,
             Uncontrolled = [.. report.UncontrolledInvocations],
         };
         var result = BlockMerge.Merge(options, [block], stopwatch.Elapsed.TotalSeconds);
