@@ -221,7 +221,11 @@ public sealed class MultifdRecv
 
         foreach (var p in channels)
         {
-            p.SemSync.Post();
+            if (qemu.Variant != ProtocolVariant.RecvTerminateSkipsSemSync)
+            {
+                p.SemSync.Post();
+            }
+
             p.Channel.Shutdown();
         }
     }
