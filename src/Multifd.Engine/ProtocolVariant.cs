@@ -54,4 +54,6 @@ public enum ProtocolVariant
     IterDoneWaitIgnoresWantExit,
     /// <summary>Deep: multifd_recv_terminate_threads does not post each p->sem_sync (mutation).</summary>
     RecvTerminateSkipsSemSync,
+    /// <summary>Deep: vfio_load_bufs_thread's exit signals load_bufs_thread_finished_cond, then clears load_bufs_thread_running in a later critical section (mutation).</summary>
+    FinishedSignalBeforeRunningCleared,
 }

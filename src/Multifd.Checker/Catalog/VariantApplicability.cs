@@ -61,6 +61,9 @@ public static class VariantApplicability
                 ?? s.NeedAfterIter()
                 ?? Need(scenario.Faults.Count > 0,
                     "needs a fault: only a failed migration cleans the load thread up while it waits for load_bufs_iter_done"),
+            ProtocolVariant.FinishedSignalBeforeRunningCleared => s.NeedMultifdDevice()
+                ?? Need(scenario.Faults.Count > 0 || scenario.Hostile is not null,
+                    "needs a fault or a hostile source: only a failed migration cleans the load thread up while it still runs"),
             ProtocolVariant.RecvTerminateSkipsSemSync => s.NeedRealSource("multifd SYNCs")
                 ?? Need(scenario.Destination.Multifd, "needs multifd on the destination: without it there are no recv threads")
                 ?? Need(scenario.Faults.Count > 0,

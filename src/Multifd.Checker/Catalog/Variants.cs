@@ -82,6 +82,9 @@ public static class Variants
         new(ProtocolVariant.RecvTerminateSkipsSemSync, "recv-terminate-skips-sem-sync",
             "deep: multifd_recv_terminate_threads does not post each p->sem_sync (a recv thread parked after its SYNC is never released)",
             "mutation of multifd_recv_terminate_threads (docs/deep-variants.md)"),
+        new(ProtocolVariant.FinishedSignalBeforeRunningCleared, "finished-signal-before-running-cleared",
+            "deep: vfio_load_bufs_thread's exit signals load_bufs_thread_finished_cond before it clears load_bufs_thread_running, in separate critical sections (a cleanup that re-checks in between waits for ever)",
+            "mutation of vfio_load_bufs_thread's thread_exit (docs/deep-variants.md)"),
     ];
 
     public static string NameOf(ProtocolVariant variant) => All.First(v => v.Variant == variant).Name;

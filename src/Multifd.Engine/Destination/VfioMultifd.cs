@@ -225,8 +225,21 @@ public sealed class VfioMultifd
         var error = LoadBufsLoop(shouldQuit);
 
         // thread_exit: notify a possibly waiting vfio_load_cleanup_load_bufs_thread that this thread is exiting.
-        loadBufsThreadRunning = false;
-        LoadBufsThreadFinishedCond.Signal();
+        if (qemu.Variant == ProtocolVariant.FinishedSignalBeforeRunningCleared)
+        {
+            // Deep variant: the waiter is woken first and load_bufs_thread_running cleared in a later critical section;
+            // a cleanup that takes the lock in between sees the thread still running and waits again, for ever.
+            LoadBufsThreadFinishedCond.Signal();
+            LoadBufsMutex.Unlock();
+            LoadBufsMutex.Lock();
+            loadBufsThreadRunning = false;
+        }
+        else
+        {
+            loadBufsThreadRunning = false;
+            LoadBufsThreadFinishedCond.Signal();
+        }
+
         qemu.Trace(new LoadBufsThreadEnd(Name, error is null));
         LoadBufsMutex.Unlock();
         return error;
