@@ -185,6 +185,8 @@ public sealed record Manifest
                 }
 
                 Check(e.Deep is null || e.Deep.Delays >= 0, "deep.delays", "must be 0 or more");
+                Check(e.Deep?.Fault is null || Enum.GetNames<Simulation.Fault>().Select(Variants.Kebab).Contains(e.Deep.Fault), "deep.fault",
+                    $"unknown fault \"{e.Deep?.Fault}\" (known: {string.Join(", ", Enum.GetNames<Simulation.Fault>().Select(Variants.Kebab))})");
                 Check(e.CleanFailures is null && e.FailureKinds is null, "cleanFailures",
                     "a \"bug\" entry stops at the first violation; it says nothing about clean failures");
             }
