@@ -80,6 +80,12 @@ public class DeepVariantTests(ITestOutputHelper output)
         Assert.True(bug.Entry.Accepts(at.Violation.Property), $"{label}: {at.Violation.Property}");
         Assert.Equal(deep.Delays, at.Exhaustive!.ViolationDelays);
 
+        // The exhaustive search's trace replays as a sampled one does: the same violation, the same events.
+        var replay = Explorer.Run(options with { ReplayTrace = at.Trace, Iterations = 1 });
+        Assert.Equal(at.Violation.Property, replay.Violation?.Property);
+        Assert.Equal(at.Violation.Message, replay.Violation?.Message);
+        Assert.Equal(at.Timeline!.Select(t => $"{t.Step} {t.Observation}"), replay.Timeline!.Select(t => $"{t.Step} {t.Observation}"));
+
         if (deep.Fault is { } fault)
         {
             Assert.Contains(bug.Scenario.Faults, f => Variants.Kebab(f.ToString()) == fault);
