@@ -38,4 +38,22 @@ public enum ProtocolVariant
     ConfigAlsoOnMainChannel,
     /// <summary>vfio_load_state_buffer_insert without its "already filled" check: a duplicate packet overwrites its buffer (mutation).</summary>
     NoAlreadyFilledCheck,
+    /// <summary>Deep: the load thread drops load_bufs_mutex between finding its buffer absent and waiting on load_bufs_buffer_ready_cond, then waits without re-checking (mutation of vfio_load_bufs_thread).</summary>
+    BufferWaitAfterUnlock,
+    /// <summary>Deep: vfio_load_state_buffer_write computes load_buf_queued_pending_buffers_size's new value before it re-takes load_bufs_mutex (mutation).</summary>
+    QueuedSizeUpdateOutsideLock,
+    /// <summary>Deep: multifd_send_terminate_threads posts each p->sem before it sets exiting (mutation of its order).</summary>
+    ExitingSetAfterKick,
+    /// <summary>Deep: vfio_load_state_config_load_ready signals load_bufs_iter_done_cond and sets load_bufs_iter_done in a later critical section (mutation).</summary>
+    IterDoneSignalBeforeSet,
+    /// <summary>Deep: vfio_load_state_buffer_insert marks the buffer present, then drops load_bufs_mutex to copy the payload (mutation).</summary>
+    InsertUnlockedBeforeStore,
+    /// <summary>Deep: vfio_load_cleanup_load_bufs_thread wakes load_bufs_buffer_ready_cond only, not load_bufs_iter_done_cond (mutation).</summary>
+    CleanupMissesIterDoneWake,
+    /// <summary>Deep: the load thread's wait for load_bufs_iter_done does not re-check want_exit/should_quit after a wakeup (mutation).</summary>
+    IterDoneWaitIgnoresWantExit,
+    /// <summary>Deep: multifd_recv_terminate_threads does not post each p->sem_sync (mutation).</summary>
+    RecvTerminateSkipsSemSync,
+    /// <summary>Deep: vfio_load_bufs_thread's exit signals load_bufs_thread_finished_cond, then clears load_bufs_thread_running in a later critical section (mutation).</summary>
+    FinishedSignalBeforeRunningCleared,
 }

@@ -171,6 +171,10 @@ public class ManifestValidationTests
     [InlineData("""{ "scenario": "default", "verdict": "pass", "cleanFailures": "allowed", "failureKinds": ["timeout"] }""", "scenarios[0].failureKinds", "unknown failure kind \"timeout\"")]
     [InlineData("""{ "scenario": "default", "verdict": "pass", "cleanFailures": "never", "failureKinds": ["rejected"] }""", "scenarios[0].failureKinds", "cleanFailures is \"never\"")]
     [InlineData("""{ "verdict": "pass", "cleanFailures": "never" }""", "scenarios[0]", "missing required properties including: 'scenario'")]
+    [InlineData("""{ "scenario": "default", "verdict": "pass", "cleanFailures": "never", "deep": { "delays": 1 } }""", "scenarios[0].deep", "only a \"bug\" entry is a deep known bug")]
+    [InlineData("""{ "scenario": "default", "verdict": "bug", "property": "P10", "deep": { "delays": -1 } }""", "scenarios[0].deep.delays", "must be 0 or more")]
+    [InlineData("""{ "scenario": "default", "verdict": "bug", "property": "P10", "deep": { "fault": "source-cancel" } }""", "scenarios[0].deep", "missing required properties including: 'delays'")]
+    [InlineData("""{ "scenario": "default", "verdict": "bug", "property": "P10", "deep": { "delays": 0, "fault": "power-cut" } }""", "scenarios[0].deep.fault", "unknown fault \"power-cut\"")]
     public void RefusesAMistake(string entry, string field, string problem)
     {
         var e = Refused(entry);

@@ -126,8 +126,28 @@ public static class BenchMarkdown
                     .ToArray()));
         }
 
+        if (r.Deep.Count > 0)
+        {
+            Line(md, "## Deep known-bug variants: every strategy, and real threads (docs/deep-variants.md)");
+            Line(md);
+            var strategies = r.Deep[0].Strategies.Select(v => v.Strategy).ToList();
+            Table(md, ["manifest entry", "property", "depth", .. strategies.Select(s => s + " median schedules / s"), "real threads: runs / s to bug",
+                    "ratio (real / " + strategies[0] + ")"],
+                r.Deep.Select(d => new[] { d.Label, d.Property, Depth(d) }
+                    .Concat(d.Strategies.Select(v => $"{Maybe(v.MedianSchedules)} / {N2(v.MedianSeconds)}" + (v.Matches ? "" : $" ({Mismatch(v)})")))
+                    .Append(d.Stress.Found is null ? $"never in {I(d.Stress.Runs)} runs, {N1(d.Stress.Seconds)} s"
+                        : $"{I(d.Stress.RunsToBug ?? 0)} / {N2(d.Stress.SecondsToBug ?? 0)}" + (d.Stress.Matches ? "" : $" ({d.Stress.Found}, not the manifest's)"))
+                    .Append(d.Ratio is { } x ? X(x) : d.RatioAtLeast is { } y ? $"> {X(y)}" : "-")
+                    .ToArray()));
+            Line(md, $"Medians over seeds 1..{r.Deep[0].Portfolio.Trials.Count}, each search stopping at the first violation; a search that found nothing counts as unbounded. " +
+                     "Depth: the fewest delays of a complete exhaustive search that finds the bug (one fewer is proved clean), and the fault it needs.");
+            Line(md);
+        }
+
         return md.ToString();
     }
+
+    private static string Depth(DeepCost d) => $"{d.Delays} delay{(d.Delays == 1 ? "" : "s")}" + (d.Fault is null ? "" : $" + {d.Fault}");
 
     private static string Mismatch(VariantCost v) => string.Join(" ", v.Trials.Select(t => Trial(t, v.Property)));
 

@@ -13,6 +13,7 @@ public sealed record BenchOptions
         ("memory", "(f) managed heap and working set after 1k and 10k schedules of the default scenario"),
         ("variants", "(d) schedules and seconds to the first violation per known-bug variant, seeds 1..5"),
         ("strategies", "(opt-in) schedules/s and time to each variant's bug for every strategy"),
+        ("deep", "(opt-in) per deep known-bug variant: schedules and seconds to the first violation for every strategy, real-thread stress of the same engine, and the ratio"),
         ("stress", "(e) the same engine on real threads without Coyote: runs and seconds until each variant's bug (runs last)"),
     ];
 
@@ -21,7 +22,7 @@ public sealed record BenchOptions
     /// <summary>The strategy measured (the checker's default).</summary>
     public string Strategy { get; init; } = "portfolio";
 
-    /// <summary>Sections to run; empty: every section but "strategies".</summary>
+    /// <summary>Sections to run; empty: every section but the opt-in ones ("strategies", "deep").</summary>
     public IReadOnlySet<string> Sections { get; init; } = new HashSet<string>();
 
     /// <summary>Cancelled by an interrupt (SIGINT, SIGTERM): no further measurement starts, the report holds those done.</summary>
@@ -30,7 +31,7 @@ public sealed record BenchOptions
     public bool Interrupted => Interrupt.IsCancellationRequested;
 
     public bool Runs(string section) =>
-        !Interrupted && (Sections.Count == 0 ? section != "strategies" : Sections.Contains(section));
+        !Interrupted && (Sections.Count == 0 ? section is not ("strategies" or "deep") : Sections.Contains(section));
 
     /// <summary>Schedules per measurement of (a) and (b), and how many times each is measured (alternating).</summary>
     public int RateSchedules => Quick ? 100 : 300;
@@ -52,6 +53,9 @@ public sealed record BenchOptions
 
     /// <summary>The time bound of one search of the strategy comparison (slow strategies would otherwise dominate it).</summary>
     public int StrategySecondsCap => Quick ? 5 : 20;
+
+    /// <summary>The time bound of one search for a deep variant's bug (its acceptance: a median of at most 10 s).</summary>
+    public int DeepSecondsCap => Quick ? 10 : 30;
 
     /// <summary>Bounds of the real-thread stress loop per variant.</summary>
     public int StressRuns => Quick ? 200 : 2000;

@@ -40,6 +40,9 @@ public sealed record SeedTrial(uint Seed, int? Schedules, double Seconds, string
 /// <param name="Property">The manifest's property; <paramref name="Accepted"/> adds its alsoProperties.</param>
 public sealed record VariantCost(string Label, string Variant, string Property, IReadOnlyList<string> Accepted, IReadOnlyList<SeedTrial> Trials)
 {
+    /// <summary>The strategy searched with.</summary>
+    public string Strategy { get; init; } = "";
+
     /// <summary>Every search found a property the manifest expects.</summary>
     public bool Matches => Trials.All(t => t.Property is { } p && Accepted.Contains(p));
 
@@ -105,6 +108,26 @@ public sealed record MemoryCost(MemorySample Small, MemorySample Large, long Pea
 /// <summary>One strategy's rate on the default scenario and its medians to each variant's bug.</summary>
 public sealed record StrategyCost(string Strategy, RateSample Rate, IReadOnlyList<VariantCost> Variants);
 
+/// <summary>
+/// A deep known-bug variant (docs/deep-variants.md): its measured depth, the searches of every strategy, and the same
+/// engine on real threads.
+/// </summary>
+/// <param name="Delays">The manifest's minimal depth: delays of the exhaustive search that first finds it.</param>
+/// <param name="Fault">The fault it needs (kebab-case), or null.</param>
+/// <param name="Strategies">One search per strategy (seeds 1..N each), the checker's default (portfolio) first.</param>
+public sealed record DeepCost(string Label, string Variant, string Property, int Delays, string? Fault,
+    IReadOnlyList<VariantCost> Strategies, StressCost Stress)
+{
+    /// <summary>The default strategy's searches.</summary>
+    public VariantCost Portfolio => Strategies[0];
+
+    /// <summary>Real-thread seconds to the bug over the portfolio's median seconds; null if stress never found it (see <see cref="RatioAtLeast"/>).</summary>
+    public double? Ratio => Stress.SecondsToBug is { } t && Stress.Matches && Portfolio.MedianSeconds > 0 ? t / Portfolio.MedianSeconds : null;
+
+    /// <summary>When stress never found the bug: its whole time over the portfolio's median, a lower bound of the ratio.</summary>
+    public double? RatioAtLeast => Ratio is null && Portfolio.MedianSeconds > 0 ? Stress.Seconds / Portfolio.MedianSeconds : null;
+}
+
 /// <summary>A target of issue 8 and whether this run met it.</summary>
 public sealed record TargetCheck(string Target, string Measured, bool Met);
 
@@ -145,6 +168,8 @@ public sealed record BenchReport
     public MemoryCost? Memory { get; set; }
 
     public List<StrategyCost> Strategies { get; } = [];
+
+    public List<DeepCost> Deep { get; } = [];
 
     public List<TargetCheck> Targets { get; } = [];
 }

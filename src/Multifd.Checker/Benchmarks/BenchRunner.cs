@@ -20,8 +20,13 @@ public static class BenchRunner
     /// <summary>The sizes of section (c): devices x buffers x channels.</summary>
     public static readonly IReadOnlyList<(int Devices, int Buffers, int Channels)> Sizes = [(1, 2, 1), (2, 4, 2), (4, 8, 4)];
 
-    /// <summary>The manifest's bug entries whose variant is not "correct" (the variant-* scenarios among them).</summary>
-    public static IReadOnlyList<KnownBug> KnownBugs(string models) =>
+    /// <summary>The manifest's bug entries whose variant is not "correct" (the variant-* scenarios among them), but the deep ones.</summary>
+    public static IReadOnlyList<KnownBug> KnownBugs(string models) => Bugs(models).Where(b => b.Entry.Deep is null).ToList();
+
+    /// <summary>The manifest's deep known-bug entries (with "deep"), in the manifest's order.</summary>
+    public static IReadOnlyList<KnownBug> DeepBugs(string models) => Bugs(models).Where(b => b.Entry.Deep is not null).ToList();
+
+    private static IReadOnlyList<KnownBug> Bugs(string models) =>
         Manifest.Load(models).Scenarios
             .Where(e => !e.ExpectsPass)
             .Select(e =>
@@ -126,6 +131,12 @@ public static class BenchRunner
             }
         }
 
+        // Before stress, whose hung runs leave threads behind; its own stress loops come after all its searches.
+        if (options.Runs("deep"))
+        {
+            RunDeep(models, options, report, log);
+        }
+
         // Last: a hung real-thread run leaves threads behind (see StressLoop).
         if (options.Runs("stress"))
         {
@@ -170,7 +181,46 @@ public static class BenchRunner
                 result.Violation?.Property ?? (result.InternalError is null ? null : "internal")));
         }
 
-        return new VariantCost(bug.Entry.Label, Variants.NameOf(bug.Variant), bug.Entry.Property!, bug.Accepted, trials);
+        return new VariantCost(bug.Entry.Label, Variants.NameOf(bug.Variant), bug.Entry.Property!, bug.Accepted, trials) { Strategy = strategy };
+    }
+
+    /// <summary>
+    /// The deep section: every deep variant searched by every strategy (the default, portfolio, first), then each on
+    /// real threads (last, as a hung run leaves threads behind).
+    /// </summary>
+    private static void RunDeep(string models, BenchOptions options, BenchReport report, Action<string> log)
+    {
+        var searches = new List<(KnownBug Bug, List<VariantCost> Costs)>();
+        var strategies = Strategies.Names.OrderBy(s => s == options.Strategy ? 0 : 1).ToList();
+        foreach (var bug in DeepBugs(models))
+        {
+            var costs = new List<VariantCost>();
+            foreach (var strategy in strategies)
+            {
+                if (options.Interrupted)
+                {
+                    return;
+                }
+
+                log($"deep: {bug.Entry.Label} with {strategy}");
+                costs.Add(SearchVariant(bug, strategy, options.VariantSeeds, options.DeepSecondsCap, options));
+            }
+
+            searches.Add((bug, costs));
+        }
+
+        foreach (var (bug, costs) in searches)
+        {
+            if (options.Interrupted)
+            {
+                return;
+            }
+
+            log($"deep: {bug.Entry.Label} on real threads");
+            var stress = StressLoop.Run(bug.Entry.Label, bug.Entry.Property!, bug.Accepted, bug.Scenario, bug.Variant, options);
+            report.Deep.Add(new DeepCost(bug.Entry.Label, Variants.NameOf(bug.Variant), bug.Entry.Property!, bug.Entry.Deep!.Delays,
+                bug.Entry.Deep.Fault, costs, stress));
+        }
     }
 
     private static ParallelCost MeasureParallel(CheckOptions defaults, BenchOptions options)
@@ -272,6 +322,19 @@ public static class BenchRunner
             var never = pairs.Count(p => p.s.SecondsToBug is null);
             yield return new TargetCheck("time to first bug >= 100x shorter than the real-thread stress loop (or it never finds it)",
                 $"{short100.Count} of {pairs.Count} variants ({never} never found on real threads)", short100.Count == pairs.Count);
+        }
+
+        if (r.Deep.Count > 0)
+        {
+            var slow = r.Deep.Where(d => d.Portfolio.MedianSeconds > 10 || !d.Portfolio.Matches).ToList();
+            var worst = r.Deep.MaxBy(d => d.Portfolio.MedianSeconds)!;
+            yield return new TargetCheck("every deep variant found by the default strategy (its manifest property) in a median <= 10 s",
+                F($"worst median {worst.Portfolio.MedianSeconds:F2} s ({worst.Label})") + (slow.Count == 0 ? "" : $"; missed: {string.Join(", ", slow.Select(d => d.Label))}"),
+                slow.Count == 0);
+            var fast = r.Deep.Count(d => (d.Ratio ?? d.RatioAtLeast ?? 0) >= 100);
+            var never = r.Deep.Count(d => d.Stress.Found is null);
+            yield return new TargetCheck("deep variants: time to first bug >= 100x shorter than real-thread stress (or stress never finds it) for most",
+                $"{fast} of {r.Deep.Count} ({never} never found on real threads within the bounds)", fast * 2 > r.Deep.Count);
         }
 
         if (r.Parallel is { } p2)

@@ -51,6 +51,23 @@ public static class VariantApplicability
             ProtocolVariant.NoAlreadyFilledCheck => s.NeedMultifdDevice()
                 ?? Need(scenario.Hostile?.Kind is "duplicate-idx" or "second-config",
                     "needs hostile kind duplicate-idx or second-config: QEMU's own source never sends an idx twice"),
+            ProtocolVariant.BufferWaitAfterUnlock => s.NeedMultifdDevice(),
+            ProtocolVariant.QueuedSizeUpdateOutsideLock => s.NeedMultifdDevice(),
+            ProtocolVariant.InsertUnlockedBeforeStore => s.NeedMultifdDevice(),
+            ProtocolVariant.ExitingSetAfterKick => s.NeedRealSource("multifd_send_terminate_threads")
+                ?? Need(scenario.Source.Multifd, "needs multifd on the source: without it there are no send threads to kick"),
+            ProtocolVariant.IterDoneSignalBeforeSet => s.NeedMultifdDevice() ?? s.NeedAfterIter(),
+            ProtocolVariant.CleanupMissesIterDoneWake or ProtocolVariant.IterDoneWaitIgnoresWantExit => s.NeedMultifdDevice()
+                ?? s.NeedAfterIter()
+                ?? Need(scenario.Faults.Count > 0,
+                    "needs a fault: only a failed migration cleans the load thread up while it waits for load_bufs_iter_done"),
+            ProtocolVariant.FinishedSignalBeforeRunningCleared => s.NeedMultifdDevice()
+                ?? Need(scenario.Faults.Count > 0 || scenario.Hostile is not null,
+                    "needs a fault or a hostile source: only a failed migration cleans the load thread up while it still runs"),
+            ProtocolVariant.RecvTerminateSkipsSemSync => s.NeedRealSource("multifd SYNCs")
+                ?? Need(scenario.Destination.Multifd, "needs multifd on the destination: without it there are no recv threads")
+                ?? Need(scenario.Faults.Count > 0,
+                    "needs a fault: only a failure terminates the recv threads while one is parked after its SYNC"),
             _ => throw new ArgumentOutOfRangeException(nameof(variant), variant, "no applicability rule for this variant"),
         };
     }
@@ -92,6 +109,10 @@ public static class VariantApplicability
         public string? NeedMultifdDevice() => MultifdDevices.Count > 0 ? null
             : "needs a device whose state travels over multifd (multifd and send-switchover-start on both sides, "
               + "x-migration-multifd-transfer not off): the variant changes only that path";
+
+        public string? NeedAfterIter() => MultifdDevices.Any(DestinationAfterIter) ? null
+            : "needs x-migration-load-config-after-iter in effect on a multifd device's destination (on, or auto on ARM): "
+              + "only there does the load thread wait for load_bufs_iter_done";
 
         public string? NeedRealSource(string where) => scenario.Hostile is null ? null
             : $"changes the source's {where}, but the scenario replaces the source with a hostile one";

@@ -51,6 +51,9 @@ public sealed record ManifestEntry
     /// <summary>Why this is the expected result, where it is not obvious.</summary>
     public string? Note { get; init; }
 
+    /// <summary>For "bug": a deep known bug (docs/deep-variants.md), with the depth the exhaustive mode measured; null: shallow.</summary>
+    public DeepBug? Deep { get; init; }
+
     public bool ExpectsPass => Verdict == "pass";
 
     /// <summary>Whether a violation of <paramref name="property"/> is this bug entry's expected result.</summary>
@@ -63,6 +66,20 @@ public sealed record ManifestEntry
     public string Label => Variant is null ? Scenario : $"{Scenario}/{Variant}";
 
     public override string ToString() => Label;
+}
+
+/// <summary>
+/// A deep known bug's measured depth: the fewest delays (check --exhaustive --delay-bound D) at which a complete search
+/// finds it, the search with one delay fewer being complete without a violation; and the fault it needs, if any (the
+/// fault's point is a random choice, enumerated in full at every bound).
+/// </summary>
+public sealed record DeepBug
+{
+    [JsonRequired]
+    public int Delays { get; init; }
+
+    /// <summary>The scenario's fault the bug needs (kebab-case), or null.</summary>
+    public string? Fault { get; init; }
 }
 
 /// <summary>models/manifest.json: every scenario's expected verdict. Read strictly: anything unknown or missing is an error.</summary>
@@ -111,7 +128,7 @@ public sealed record Manifest
         {
             var field = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "" : e.Path.TrimStart('$', '.');
             var problem = e.Message.Contains("could not be mapped", StringComparison.Ordinal)
-                ? "unknown field (a manifest entry has scenario, variant, verdict, property, alsoProperties, cleanFailures, failureKinds, note)"
+                ? "unknown field (a manifest entry has scenario, variant, verdict, property, alsoProperties, cleanFailures, failureKinds, note, deep)"
                 : e.Message.Split(" Path:")[0].TrimEnd('.') + $" (line {e.LineNumber + 1})";
             throw new ScenarioException(file, field, problem);
         }
@@ -152,6 +169,7 @@ public sealed record Manifest
             {
                 Check(e.Property is null, "property", "only a \"bug\" entry names the property it violates");
                 Check(e.AlsoProperties is null, "alsoProperties", "only a \"bug\" entry names properties it violates");
+                Check(e.Deep is null, "deep", "only a \"bug\" entry is a deep known bug");
                 Check(e.CleanFailures is not null, "cleanFailures", "a \"pass\" entry must say \"never\", \"allowed\" or \"required\"");
                 Check(e.FailureKinds is null || e.CleanFailures != CleanFailures.Never, "failureKinds",
                     "lists failure kinds but cleanFailures is \"never\"");
@@ -166,6 +184,9 @@ public sealed record Manifest
                         $"must name other known properties than \"property\" (got \"{also}\")");
                 }
 
+                Check(e.Deep is null || e.Deep.Delays >= 0, "deep.delays", "must be 0 or more");
+                Check(e.Deep?.Fault is null || Enum.GetNames<Simulation.Fault>().Select(Variants.Kebab).Contains(e.Deep.Fault), "deep.fault",
+                    $"unknown fault \"{e.Deep?.Fault}\" (known: {string.Join(", ", Enum.GetNames<Simulation.Fault>().Select(Variants.Kebab))})");
                 Check(e.CleanFailures is null && e.FailureKinds is null, "cleanFailures",
                     "a \"bug\" entry stops at the first violation; it says nothing about clean failures");
             }

@@ -26,7 +26,7 @@ public static class BenchCommand
         var sections = new Option<string[]>("--section")
         {
             Description = "Run only this section; repeat for several: " + string.Join(", ", BenchOptions.AllSections.Select(s => s.Name))
-                + " (strategies runs only when asked for)",
+                + " (strategies and deep run only when asked for)",
             HelpName = "NAME",
         };
         var strategy = new Option<string?>("--strategy") { Description = "The strategy measured; default: portfolio", HelpName = string.Join("|", Strategies.Names) };

@@ -235,8 +235,12 @@ public sealed class MultifdRecv
 
         foreach (var p in channels)
         {
-            qemu.Site("recv.terminate-wake");
-            p.SemSync.Post();
+            if (qemu.Variant != ProtocolVariant.RecvTerminateSkipsSemSync)
+            {
+                qemu.Site("recv.terminate-wake");
+                p.SemSync.Post();
+            }
+
             p.Channel.Shutdown();
         }
     }

@@ -166,9 +166,27 @@ public sealed class VfioMultifd
             return new($"{Name}: queuing state buffer {idx} would exceed the size max of {config.Properties.MaxQueuedBuffersSizeBytes}", ErrorKind.QueueLimit);
         }
 
-        lb.Data = payload.ToArray();
-        lb.Len = payload.Length;
-        lb.IsPresent = true;
+        if (qemu.Variant == ProtocolVariant.InsertUnlockedBeforeStore)
+        {
+            // Deep variant: the entry is published (is_present) first and the payload copied with the lock dropped;
+            // a load thread that takes the lock in between sees a present buffer with no data yet.
+            // The insert is traced where the buffer is published, so the trace's queued bytes stay those counted.
+            var copy = payload.ToArray();
+            lb.IsPresent = true;
+            qemu.Trace(new BufferInserted(Name, idx, payload.Length, isConfig, loadBufIdx, loadBufIdxLast,
+                loadBufQueuedPendingBuffers, loadBufQueuedPendingBuffersSize));
+            LoadBufsMutex.Unlock();
+            LoadBufsMutex.Lock();
+            lb.Data = copy;
+            lb.Len = copy.Length;
+            return null;
+        }
+        else
+        {
+            lb.Data = payload.ToArray();
+            lb.Len = payload.Length;
+            lb.IsPresent = true;
+        }
         qemu.Trace(new BufferInserted(Name, idx, payload.Length, isConfig, loadBufIdx, loadBufIdxLast,
             loadBufQueuedPendingBuffers, loadBufQueuedPendingBuffersSize));
         return null;
@@ -214,8 +232,21 @@ public sealed class VfioMultifd
         var error = LoadBufsLoop(shouldQuit);
 
         // thread_exit: notify a possibly waiting vfio_load_cleanup_load_bufs_thread that this thread is exiting.
-        loadBufsThreadRunning = false;
-        LoadBufsThreadFinishedCond.Signal();
+        if (qemu.Variant == ProtocolVariant.FinishedSignalBeforeRunningCleared)
+        {
+            // Deep variant: the waiter is woken first and load_bufs_thread_running cleared in a later critical section;
+            // a cleanup that takes the lock in between sees the thread still running and waits again, for ever.
+            LoadBufsThreadFinishedCond.Signal();
+            LoadBufsMutex.Unlock();
+            LoadBufsMutex.Lock();
+            loadBufsThreadRunning = false;
+        }
+        else
+        {
+            loadBufsThreadRunning = false;
+            LoadBufsThreadFinishedCond.Signal();
+        }
+
         qemu.Trace(new LoadBufsThreadEnd(Name, error is null));
         LoadBufsMutex.Unlock();
         return error;
@@ -242,6 +273,15 @@ public sealed class VfioMultifd
             {
                 qemu.Site("vfio.load-thread-starved");
                 qemu.Trace(new BufferStarved(Name, loadBufIdx));
+                if (qemu.Variant == ProtocolVariant.BufferWaitAfterUnlock)
+                {
+                    // Deep variant: the lock is dropped between the "buffer absent" check and the wait (as if to poll
+                    // should_quit outside it) and the wait follows without a re-check: a recv thread's signal sent in
+                    // that window finds no waiter and is lost.
+                    LoadBufsMutex.Unlock();
+                    LoadBufsMutex.Lock();
+                }
+
                 LoadBufsBufferReadyCond.Wait();
                 continue;
             }
@@ -291,8 +331,9 @@ public sealed class VfioMultifd
             {
                 qemu.Trace(new IterDoneWait(Name));
                 LoadBufsIterDoneCond.Wait();
-                // Re-check cancellation right after the wait, in case cleanup signalled the cond.
-                if (loadBufsThreadWantExit || shouldQuit())
+                // Re-check cancellation right after the wait, in case cleanup signalled the cond (the deep variant
+                // IterDoneWaitIgnoresWantExit leaves this out and waits again).
+                if (qemu.Variant != ProtocolVariant.IterDoneWaitIgnoresWantExit && (loadBufsThreadWantExit || shouldQuit()))
                 {
                     qemu.Site("vfio.load-thread-quit-iter-done");
                     return Cancelled;
@@ -351,6 +392,9 @@ public sealed class VfioMultifd
             // Loading data to the device takes a while: drop the lock during the write.
             LoadBufsMutex.Unlock();
             var ret = device.Write(buf.AsSpan(cur, remaining));
+            // Deep variant QueuedSizeUpdateOutsideLock: the new queued size is computed from a read made before the
+            // lock is re-taken, so an insert that lands in between has its increment overwritten.
+            ulong? sizeReadUnlocked = qemu.Variant == ProtocolVariant.QueuedSizeUpdateOutsideLock ? loadBufQueuedPendingBuffersSize : null;
             LoadBufsMutex.Lock();
 
             if (ret < 0)
@@ -364,9 +408,10 @@ public sealed class VfioMultifd
             remaining -= consumed;
             cur += consumed;
 
-            QemuAssert.That(loadBufQueuedPendingBuffersSize >= (ulong)ret,
-                $"{Name}: queued size {loadBufQueuedPendingBuffersSize} below the written chunk {ret}");
-            loadBufQueuedPendingBuffersSize -= (ulong)ret;
+            var sizeBefore = sizeReadUnlocked ?? loadBufQueuedPendingBuffersSize;
+            QemuAssert.That(sizeBefore >= (ulong)ret,
+                $"{Name}: queued size {sizeBefore} below the written chunk {ret}");
+            loadBufQueuedPendingBuffersSize = sizeBefore - (ulong)ret;
             qemu.Trace(new BufferChunkWritten(Name, idx, consumed == ret ? ret + remaining : consumed, ret,
                 loadBufQueuedPendingBuffers, loadBufQueuedPendingBuffersSize));
         }
@@ -434,6 +479,11 @@ public sealed class VfioMultifd
                 qemu.Site("vfio.load-ready-duplicate");
                 duplicate = true;
             }
+            else if (qemu.Variant == ProtocolVariant.IterDoneSignalBeforeSet)
+            {
+                // Deep variant: the waiter is woken here, the flag set in a later critical section (below).
+                LoadBufsIterDoneCond.Signal();
+            }
             else
             {
                 loadBufsIterDone = true;
@@ -443,6 +493,14 @@ public sealed class VfioMultifd
             // Traced where load_bufs_iter_done is decided (QEMU logs nothing here): the load thread may load the
             // config as soon as the mutex is released, before this thread has the BQL back.
             qemu.Trace(new ConfigLoadReady(Name, duplicate));
+        }
+
+        if (qemu.Variant == ProtocolVariant.IterDoneSignalBeforeSet && !duplicate)
+        {
+            using (LoadBufsMutex.Locked())
+            {
+                loadBufsIterDone = true;
+            }
         }
 
         qemu.Bql.Lock();
@@ -473,7 +531,11 @@ public sealed class VfioMultifd
                 waited = true;
                 loadBufsThreadWantExit = true;
                 LoadBufsBufferReadyCond.Signal();
-                LoadBufsIterDoneCond.Signal();
+                if (qemu.Variant != ProtocolVariant.CleanupMissesIterDoneWake)
+                {
+                    LoadBufsIterDoneCond.Signal();
+                }
+
                 LoadBufsThreadFinishedCond.Wait();
                 if (qemu.Variant == ProtocolVariant.SingleWaitCleanup)
                 {

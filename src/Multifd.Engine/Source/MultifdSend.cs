@@ -323,8 +323,14 @@ public sealed class MultifdSend
     public void Shutdown()
     {
         qemu.Trace(new MultifdSendTerminateThreads());
-        Volatile.Write(ref exiting, 1);
-        WakeSpin();
+        // Deep variant ExitingSetAfterKick: exiting is set after the kicks, so a kicked thread may see neither it nor a job.
+        var exitingLate = qemu.Variant == ProtocolVariant.ExitingSetAfterKick;
+        if (!exitingLate)
+        {
+            Volatile.Write(ref exiting, 1);
+            WakeSpin();
+        }
+
         foreach (var p in channels)
         {
             qemu.Site("send.terminate-wake");
@@ -335,6 +341,12 @@ public sealed class MultifdSend
                 // what was written, then the end of the stream; a job not yet written never reaches it.
                 p.Channel.CloseWrite();
             }
+        }
+
+        if (exitingLate)
+        {
+            Volatile.Write(ref exiting, 1);
+            WakeSpin();
         }
 
         foreach (var p in channels)
