@@ -327,8 +327,7 @@ public sealed class MultifdSend
         var exitingLate = qemu.Variant == ProtocolVariant.ExitingSetAfterKick;
         if (!exitingLate)
         {
-            Volatile.Write(ref exiting, 1);
-            WakeSpin();
+            SetExiting();
         }
 
         foreach (var p in channels)
@@ -345,8 +344,7 @@ public sealed class MultifdSend
 
         if (exitingLate)
         {
-            Volatile.Write(ref exiting, 1);
-            WakeSpin();
+            SetExiting();
         }
 
         foreach (var p in channels)
@@ -362,6 +360,12 @@ public sealed class MultifdSend
         {
             p.Channel.CloseWrite(); // qio_channel_close
         }
+    }
+
+    private void SetExiting()
+    {
+        Volatile.Write(ref exiting, 1);
+        WakeSpin();
     }
 
     private sealed class SendParams(int id, IMigrationChannel channel, QemuProcess qemu)
