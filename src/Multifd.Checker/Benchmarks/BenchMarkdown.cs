@@ -54,6 +54,19 @@ public static class BenchMarkdown
             Line(md);
         }
 
+        if (r.Sites is { Count: > 0 } sites)
+        {
+            var total = sites.Sum(s => s.PerSchedule);
+            Line(md, F($"## The default scenario's {total:F1} decisions per schedule by call site"));
+            Line(md);
+            Table(md, ["primitive", "called from", "per schedule", "share"],
+                sites.Where(s => s.PerSchedule >= 1).Select(s => new[] { s.Primitive, s.Caller, N1(s.PerSchedule), P(s.PerSchedule / total) }));
+            Line(md, "Sites with at least one decision per schedule; the primitive is the model's frame that reached the scheduling "
+                + "point, the caller the first frame outside QEMU's synchronization wrappers. Schedules chosen uniformly at random "
+                + "among the enabled operations.");
+            Line(md);
+        }
+
         if (r.Sizes.Count > 0)
         {
             Line(md, "## (c) Cost per schedule by size (devices x buffers x channels)");

@@ -157,6 +157,9 @@ public sealed record BenchReport
 
     public DecisionBreakdown? Breakdown { get; set; }
 
+    /// <summary>Decisions per schedule by call site (random choices among the enabled operations).</summary>
+    public IReadOnlyList<SiteDecisions>? Sites { get; set; }
+
     public List<SizeCost> Sizes { get; } = [];
 
     public List<VariantCost> Variants { get; } = [];

@@ -71,6 +71,8 @@ public static class BenchRunner
         {
             log("breakdown: decisions by scheduling-point type");
             report.Breakdown = CoyoteRates.Breakdown(defaults, options.BreakdownSchedules);
+            log("breakdown: decisions by call site");
+            report.Sites = SiteProfiler.Profile(defaults, options.BreakdownSchedules * 10);
         }
 
         if (options.Runs("sizes"))
