@@ -28,7 +28,7 @@ public sealed class SiteProfiler : IScheduleChooser
     /// <summary>Types that only wrap a synchronization primitive: a decision in them is charged to their caller.</summary>
     private static readonly HashSet<string> Primitives =
     [
-        "QemuMutex", "Guard", "QemuCond", "QemuSemaphore", "Bql", "QemuThread", "WaitQueue", "QemuThreadPool",
+        "QemuMutex", "Guard", "QemuCond", "QemuSemaphore", "Bql", "QemuThread", "WaitQueue", "QemuThreadPool", "SchedulerHints",
     ];
 
     private readonly Random random;

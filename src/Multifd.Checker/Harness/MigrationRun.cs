@@ -30,6 +30,9 @@ public sealed class MigrationRun
     private readonly bool realThreads;
     private volatile bool runOver; // the source's migration thread ended: a cancel landing after an event comes too late
 
+    // The engine's wrappers make a scheduling decision only where another thread could see a difference (SchedulerHints).
+    static MigrationRun() => CoyoteHints.Install();
+
     public MigrationRun(Scenario scenario, ProtocolVariant variant, IChoices choices, Action<PropertyViolation> onViolation,
         bool realThreads = false)
     {

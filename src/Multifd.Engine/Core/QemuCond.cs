@@ -6,14 +6,16 @@ namespace Multifd.Engine.Core;
 /// Signal and Broadcast must be called with the mutex held; with no waiter they cost no scheduling point.
 /// </summary>
 /// <remarks>
-/// The wait set is a FIFO of the waiting threads, each parked on its own semaphore (as QEMU's qemu-thread-win32
+/// The wait set is a FIFO of the waiting threads, each parked on a wake-up of its own (as QEMU's qemu-thread-win32
 /// builds a cond from per-thread events): a signal wakes exactly one thread that was waiting when it was sent,
-/// and costs no scheduling decision of its own (a semaphore release does not block); the woken thread's next
-/// decision is taking the mutex back, where it competes with the signaller as with pthreads.
+/// and costs no scheduling decision of its own. Releasing the mutex and blocking are one step, as in
+/// pthread_cond_wait; being woken is the waiter's decision, and it takes the mutex back without another one if the
+/// mutex is free then (a decision between the two would only let another thread run first, which it could at the
+/// wake-up), or blocks for it, competing with the signaller as with pthreads.
 /// </remarks>
 public sealed class QemuCond
 {
-    private readonly Queue<QemuThread> waiters = new(); // protected by Mutex
+    private readonly Queue<TaskCompletionSource> waiters = new(); // protected by Mutex
 
     private readonly Func<bool>? spuriousWakeup;
     private readonly Action<QemuCond>? onWait;
@@ -47,10 +49,11 @@ public sealed class QemuCond
         }
 
         // Enqueued while the mutex is held, so a signaller (who needs the mutex) sees this thread: no lost wakeup.
-        waiters.Enqueue(self);
+        var wake = new TaskCompletionSource();
+        waiters.Enqueue(wake);
         Mutex.Unlock();
-        self.Park();
-        Mutex.Lock();
+        wake.Task.Wait();
+        Mutex.Relock();
     }
 
     /// <summary>qemu_cond_signal: wakes one waiter, if any.</summary>
@@ -65,7 +68,7 @@ public sealed class QemuCond
             $"{QemuThread.Current}: qemu_cond_signal({Name}) without holding {Mutex.Name}");
         while (waiters.TryDequeue(out var waiter))
         {
-            waiter.Unpark();
+            waiter.SetResult();
             if (!all)
             {
                 return;

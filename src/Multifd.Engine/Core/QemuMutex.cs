@@ -41,6 +41,30 @@ public sealed class QemuMutex
         self.HeldMutexes.Add(QualifiedName);
     }
 
+    /// <summary>
+    /// Takes the mutex back at the end of a cond wait: the same as <see cref="Lock"/>, but without a scheduling decision
+    /// when the mutex is free, since the thread's wake-up just was one and it did nothing another thread can see since.
+    /// </summary>
+    internal void Relock()
+    {
+        var self = QemuThread.Current;
+        onLocked?.Invoke(this);
+        if (Owner is null)
+        {
+            using (SchedulerHints.NoPoints())
+            {
+                Monitor.Enter(gate);
+            }
+        }
+        else
+        {
+            Monitor.Enter(gate);
+        }
+
+        Owner = self;
+        self.HeldMutexes.Add(QualifiedName);
+    }
+
     /// <summary>qemu_mutex_unlock.</summary>
     public void Unlock()
     {

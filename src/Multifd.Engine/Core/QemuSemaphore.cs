@@ -1,22 +1,75 @@
 namespace Multifd.Engine.Core;
 
-/// <summary>QEMU's QemuSemaphore (qemu_sem_post / qemu_sem_wait).</summary>
+/// <summary>QEMU's QemuSemaphore (qemu_sem_post / qemu_sem_wait): a count and the threads waiting for it.</summary>
 /// <param name="onBlock">Called when a wait is about to block (the count is zero), for the trace.</param>
+/// <remarks>
+/// As QEMU's (a mutex, a count and a cond): a post adds one to the count and wakes one waiter, which takes the count
+/// only if no other thread took it first. Scheduling decisions: a wait that finds the count positive is one decision
+/// (another thread may take the count first); a wait that finds it zero blocks, and blocking is the decision (a
+/// decision before it would only let another thread post first, which the blocked wait sees as well); a post is none.
+/// The gate is held only in regions without a scheduling decision, so under a controlled scheduler it is always free.
+/// </remarks>
 public sealed class QemuSemaphore(string name, int initial = 0, Action<QemuSemaphore>? onBlock = null)
 {
-    private readonly SemaphoreSlim semaphore = new(initial);
+    private readonly object gate = new();
+    private readonly Queue<TaskCompletionSource> waiters = new(); // protected by gate
+    private int count = initial; // protected by gate
 
     public string Name { get; } = name;
 
-    public void Post() => semaphore.Release();
+    public void Post()
+    {
+        using (SchedulerHints.NoPoints())
+        {
+            lock (gate)
+            {
+                count++;
+                if (waiters.TryDequeue(out var waiter))
+                {
+                    waiter.SetResult();
+                }
+            }
+        }
+    }
 
     public void Wait()
     {
-        if (semaphore.CurrentCount == 0)
+        if (Count() > 0)
         {
-            onBlock?.Invoke(this);
+            SchedulerHints.Point();
         }
 
-        semaphore.Wait();
+        while (true)
+        {
+            TaskCompletionSource wake;
+            using (SchedulerHints.NoPoints())
+            {
+                lock (gate)
+                {
+                    if (count > 0)
+                    {
+                        count--;
+                        return;
+                    }
+
+                    wake = new TaskCompletionSource();
+                    waiters.Enqueue(wake);
+                }
+            }
+
+            onBlock?.Invoke(this);
+            wake.Task.Wait();
+        }
+    }
+
+    private int Count()
+    {
+        using (SchedulerHints.NoPoints())
+        {
+            lock (gate)
+            {
+                return count;
+            }
+        }
     }
 }

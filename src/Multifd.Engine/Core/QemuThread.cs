@@ -9,9 +9,6 @@ public sealed class QemuThread
     private static readonly AsyncLocal<QemuThread?> CurrentThread = new();
     private readonly Task task;
 
-    /// <summary>Where this thread sleeps in a cond wait; released once by the signal that dequeues it.</summary>
-    private readonly SemaphoreSlim parking = new(0);
-
     private QemuThread(string name, Action<QemuThread> body, bool start)
     {
         Name = name;
@@ -66,12 +63,6 @@ public sealed class QemuThread
 
     /// <summary>qemu_thread_join.</summary>
     public void Join() => task.Wait();
-
-    /// <summary>Blocks the calling thread (this one) until <see cref="Unpark"/>; one unpark per park.</summary>
-    internal void Park() => parking.Wait();
-
-    /// <summary>Wakes this thread from <see cref="Park"/> (or lets its next park return at once).</summary>
-    internal void Unpark() => parking.Release();
 
     /// <summary>The task of this thread, for harnesses that await it.</summary>
     public Task Completion => task;

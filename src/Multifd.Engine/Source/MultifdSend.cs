@@ -41,7 +41,10 @@ public sealed class MultifdSend
     private readonly QemuMutex multifdSendMutex;
     private readonly QemuSemaphore channelsReady;
     private readonly QemuSemaphore pendingJobCleared; // model only: the spin of multifd_send, see Send
-    private int spinWaiters; // atomic: producers parked in that spin (at most one: multifd_send_mutex is held)
+    // Producers parked in that spin (at most one: multifd_send_mutex is held). Model machinery, not QEMU's: plain accesses
+    // with full fences (no lost wake-up on real threads) and no scheduling decision under Coyote, where the park and
+    // its wake-up are an artifact of modelling a busy-wait and their interleaving cannot change what QEMU does.
+    private int spinWaiters;
     private int exiting; // atomic
     private int nextChannel; // protected by multifdSendMutex
     private long packetNum; // atomic
@@ -269,19 +272,21 @@ public sealed class MultifdSend
     /// <summary>Parks the producer's spin in <see cref="Send"/>: registered first, then re-checked, so no wake-up is lost.</summary>
     private void ParkSpin()
     {
-        Interlocked.Increment(ref spinWaiters);
+        spinWaiters++;
+        Thread.MemoryBarrier();
         if (!AnyChannelFreeOrExiting())
         {
             pendingJobCleared.Wait();
         }
 
-        Interlocked.Decrement(ref spinWaiters);
+        spinWaiters--;
     }
 
     /// <summary>Something the spin in <see cref="Send"/> reads changed: wake it if a producer is parked there.</summary>
     private void WakeSpin()
     {
-        if (Volatile.Read(ref spinWaiters) > 0)
+        Thread.MemoryBarrier();
+        if (spinWaiters > 0)
         {
             pendingJobCleared.Post();
         }

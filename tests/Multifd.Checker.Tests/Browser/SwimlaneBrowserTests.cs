@@ -54,7 +54,7 @@ public sealed class SwimlaneBrowserTests(BugBundleFixture fixture, ITestOutputHe
     [SkippableFact]
     public async Task AQueueLimitIsDrawnAsALine()
     {
-        var page = await Open(Curated("tight-byte-limit-correct-1"), "tight-byte-limit");
+        var page = await Open(Curated("tight-byte-limit-correct-6"), "tight-byte-limit");
         await ExpectVisible(page, ".limit-line", ".queue-plot .queue-line", ".violation-step");
         Assert.Contains("x-migration-max-queued-buffers-size", string.Join(" ", await page.Locator(".limit-label").AllTextContentsAsync()));
         await Finish(page, "tight-byte-limit");

@@ -1,0 +1,50 @@
+namespace Multifd.Engine.Core;
+
+/// <summary>
+/// What the engine's synchronization wrappers tell a controlled scheduler about scheduling points, so that a thread is
+/// offered to the scheduler only where another thread could observe the difference. The engine references nothing
+/// from Coyote: the checker installs the hooks (Coyote's SchedulingPoint), and without them every hint does nothing,
+/// which is right on real threads.
+/// </summary>
+/// <remarks>
+/// Two hints:
+/// <list type="bullet">
+/// <item><see cref="NoPoints"/>: a region in which the calling thread makes no scheduling decision (a monitor entered
+/// there costs none), used only where the region cannot block: a monitor known to be free, or a monitor held only in
+/// regions like this one. Under a controlled scheduler exactly one thread runs, so such a region runs as one step.</item>
+/// <item><see cref="Point"/>: a scheduling decision of the calling thread, where a primitive implemented without a
+/// controlled lock needs one (a thread about to take a semaphore's count that another thread could take first).</item>
+/// </list>
+/// </remarks>
+public static class SchedulerHints
+{
+    private static Action? suppress;
+    private static Action? resume;
+    private static Action? point;
+
+    /// <summary>Installs the scheduler's hooks (idempotent; the same hooks for every run in the process).</summary>
+    public static void Install(Action suppressPoints, Action resumePoints, Action schedulingPoint)
+    {
+        suppress = suppressPoints;
+        resume = resumePoints;
+        point = schedulingPoint;
+    }
+
+    /// <summary>True once a scheduler installed its hooks.</summary>
+    public static bool Installed => point is not null;
+
+    /// <summary>No scheduling decision of the calling thread until the scope is disposed. The region must not block.</summary>
+    public static Scope NoPoints()
+    {
+        suppress?.Invoke();
+        return default;
+    }
+
+    /// <summary>A scheduling decision of the calling thread.</summary>
+    public static void Point() => point?.Invoke();
+
+    public readonly struct Scope : IDisposable
+    {
+        public void Dispose() => resume?.Invoke();
+    }
+}
