@@ -38,6 +38,8 @@ public static class BenchMarkdown
                 Rate(c.BareAsManyThreads, "(a') " + c.BareAsManyThreads.Workload),
                 ["(b)/(a')", X(c.Model.SchedulesPerSecond / c.BareAsManyThreads.SchedulesPerSecond), "",
                     X(c.Model.DecisionsPerSecond / c.BareAsManyThreads.DecisionsPerSecond), ""],
+                Rate(c.BareFixed, "(a0) fixed " + c.BareFixed.Workload),
+                ["(b)/(a0)", X(c.Model.SchedulesPerSecond / c.BareFixed.SchedulesPerSecond), "", "", ""],
             ]);
             Line(md, $"Medians of {c.BareSamples.Count} alternated measurements of {c.Bare.Schedules} schedules each " +
                      $"(decisions/s of the runs: bare {Join(c.BareSamples)}; default {Join(c.ModelSamples)}).");

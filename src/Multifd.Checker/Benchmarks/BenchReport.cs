@@ -20,7 +20,8 @@ public sealed record CoyoteCost(
     double Ratio,
     IReadOnlyList<RateSample> BareSamples,
     IReadOnlyList<RateSample> ModelSamples,
-    RateSample BareAsManyThreads);
+    RateSample BareAsManyThreads,
+    RateSample BareFixed);
 
 /// <summary>Average decisions per schedule by Coyote scheduling-point type (Acquire, Pause, Default, ...).</summary>
 public sealed record DecisionBreakdown(int Schedules, double Total, IReadOnlyDictionary<string, double> PerType);
@@ -128,7 +129,7 @@ public sealed record DeepCost(string Label, string Variant, string Property, int
     public double? RatioAtLeast => Ratio is null && Portfolio.MedianSeconds > 0 ? Stress.Seconds / Portfolio.MedianSeconds : null;
 }
 
-/// <summary>A target of issue 8 and whether this run met it.</summary>
+/// <summary>A target of the benchmark (issues 8 and 16) and whether this run met it.</summary>
 public sealed record TargetCheck(string Target, string Measured, bool Met);
 
 /// <summary>Everything one `multifd bench` run measured.</summary>
