@@ -58,6 +58,8 @@ public static partial class Explorer
         engine.RegisterStartIterationCallBack(i => collector.Started = (int)i + 1);
         engine.RegisterEndIterationCallBack(i =>
         {
+            ScheduleThreads.JoinAll(collector.Runtime);
+            collector.Runtime = null;
             collector.Finish();
             onSchedule?.Invoke(engine.TestReport.NumOfFoundBugs > 0);
             // (Stop() returns Run() before Coyote has gathered the last schedule's statistics: Schedules below counts
@@ -188,6 +190,9 @@ public static partial class Explorer
 
         public MigrationRun? Current;
 
+        /// <summary>The current schedule's Coyote runtime (for <see cref="ScheduleThreads"/>).</summary>
+        public object? Runtime;
+
         /// <summary>The property violation of the current schedule (the one Coyote reports), if a property failed.</summary>
         public Specifications.PropertyViolation? Violation;
 
@@ -212,6 +217,7 @@ public static partial class Explorer
 
         public void Iteration(ICoyoteRuntime runtime)
         {
+            Runtime = ScheduleThreads.CurrentRuntime();
             Violation = null;
             var run = Current = new MigrationRun(options.Scenario, options.Variant, new CoyoteChoices(), v =>
             {
