@@ -22,7 +22,7 @@ namespace Multifd.Checker.Exploration;
 /// Coyote keeps the threads in an internal map (<c>CoyoteRuntime.ThreadPool</c>), read by reflection: Coyote is pinned
 /// at 1.7.11 (Directory.Packages.props), and <see cref="Supported"/> tells whether the map was found.
 /// </remarks>
-internal static class ScheduleThreads
+public static class ScheduleThreads
 {
     private static readonly Type? RuntimeType =
         typeof(ICoyoteRuntime).Assembly.GetType("Microsoft.Coyote.Runtime.CoyoteRuntime");
