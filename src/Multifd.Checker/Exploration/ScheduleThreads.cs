@@ -61,6 +61,27 @@ public static class ScheduleThreads
         }
     }
 
+    /// <summary>
+    /// For an engine whose test body is not an explorer's <c>Collector</c> (the bench's): <see cref="Wrap"/> the body
+    /// to create the engine with, then <see cref="Attach"/> the engine.
+    /// </summary>
+    public sealed class Tracker
+    {
+        private object? runtime;
+
+        public Action Wrap(Action body) => () =>
+        {
+            runtime = CurrentRuntime();
+            body();
+        };
+
+        public void Attach(Microsoft.Coyote.SystematicTesting.TestingEngine engine) => engine.RegisterEndIterationCallBack(_ =>
+        {
+            JoinAll(runtime);
+            runtime = null;
+        });
+    }
+
     /// <summary>The Coyote runtime of the calling controlled thread (called from the schedule's test body).</summary>
     public static object? CurrentRuntime() => CurrentProperty?.GetValue(null);
 
