@@ -63,8 +63,10 @@ public static class CoyoteRates
     {
         var configuration = Explorer.Configure(like with { Iterations = schedules });
         var stopwatch = Stopwatch.StartNew();
-        using var engine = TestingEngine.Create(configuration, () => BareWorkload.Run(threads, rounds));
+        var threadsOfSchedules = new ScheduleThreads.Tracker();
+        using var engine = TestingEngine.Create(configuration, threadsOfSchedules.Wrap(() => BareWorkload.Run(threads, rounds)));
         engine.SetLogger(new MemoryLogger(VerbosityLevel.Error));
+        threadsOfSchedules.Attach(engine);
         engine.Run();
         stopwatch.Stop();
         var report = engine.TestReport;
@@ -136,13 +138,15 @@ public static class CoyoteRates
     {
         var configuration = Explorer.Configure(options with { Iterations = 1 });
         var started = 0;
-        using var engine = TestingEngine.Create(configuration, () =>
+        var threadsOfSchedules = new ScheduleThreads.Tracker();
+        using var engine = TestingEngine.Create(configuration, threadsOfSchedules.Wrap(() =>
         {
             var run = new MigrationRun(options.Scenario, options.Variant, new CoyoteChoices(), v => Spec.Specification.Assert(false, v.Message));
             run.Execute();
             started = run.Bridge.Timeline.Count(t => t.Observation.Event is Engine.Ports.ThreadStarted);
-        });
+        }));
         engine.SetLogger(new MemoryLogger(VerbosityLevel.Error));
+        threadsOfSchedules.Attach(engine);
         engine.Run();
         return Math.Max(1, started - 1);
     }
@@ -162,13 +166,15 @@ public static class CoyoteRates
         for (uint seed = 1; seed <= schedules; seed++)
         {
             var configuration = Explorer.Configure(options with { Seed = seed, Iterations = 1 });
-            using var engine = TestingEngine.Create(configuration, () =>
+            var threadsOfSchedules = new ScheduleThreads.Tracker();
+            using var engine = TestingEngine.Create(configuration, threadsOfSchedules.Wrap(() =>
             {
                 new MigrationRun(options.Scenario, options.Variant, new CoyoteChoices(),
                     v => Spec.Specification.Assert(false, v.Message)).Execute();
                 Spec.Specification.Assert(false, end);
-            });
+            }));
             engine.SetLogger(new MemoryLogger(VerbosityLevel.Error));
+            threadsOfSchedules.Attach(engine);
             engine.Run();
             var bug = engine.TestReport.BugReports.FirstOrDefault();
             if (bug is null || !bug.Contains(end, StringComparison.Ordinal))

@@ -116,10 +116,12 @@ public sealed class SiteProfiler : IScheduleChooser
     {
         var profiler = new SiteProfiler(seed, schedules);
         var configuration = Explorer.Configure(options with { Iterations = schedules });
-        using var engine = TestingEngine.Create(configuration, () =>
+        var threadsOfSchedules = new ScheduleThreads.Tracker();
+        using var engine = TestingEngine.Create(configuration, threadsOfSchedules.Wrap(() =>
             new MigrationRun(options.Scenario, options.Variant, new CoyoteChoices(),
-                v => Microsoft.Coyote.Specifications.Specification.Assert(false, v.Message)).Execute());
+                v => Microsoft.Coyote.Specifications.Specification.Assert(false, v.Message)).Execute()));
         engine.SetLogger(new MemoryLogger(VerbosityLevel.Error));
+        threadsOfSchedules.Attach(engine);
         CoyoteStrategyHook.Install(engine, configuration, profiler);
         engine.Run();
         if (engine.TestReport.NumOfFoundBugs > 0)

@@ -20,6 +20,9 @@ public sealed record ExplorationProgress(int Schedules, int Target, double Elaps
 /// </summary>
 public static partial class Explorer
 {
+    /// <summary>Coyote's hang watchdog timeout for every exploration (see <see cref="Configure"/>).</summary>
+    public const uint DeadlockTimeoutMilliseconds = 60_000;
+
     /// <param name="interrupt">When cancelled, the run stops after the schedule each worker is exploring (an interrupted run).</param>
     public static CheckResult Run(CheckOptions options, IProgress<ExplorationProgress>? progress = null, CancellationToken interrupt = default)
     {
@@ -40,23 +43,28 @@ public static partial class Explorer
     /// <summary>Explores one seed block with its own testing engine.</summary>
     /// <param name="shouldStop">Asked after each schedule: true stops the block there.</param>
     /// <param name="onSchedule">Told after each schedule (for progress).</param>
-    internal static BlockResult RunBlock(CheckOptions options, SeedBlock block, Func<bool>? shouldStop, Action<bool>? onSchedule,
-        int? timeoutSeconds = null)
+    /// <remarks>
+    /// Returns only once the engine's last schedule has ended: the time budget is kept by <paramref name="shouldStop"/>
+    /// between schedules, never by Coyote's testing timeout, whose Run() returns while a schedule still runs (that
+    /// schedule then runs on beside whatever the process does next, after its engine was disposed).
+    /// </remarks>
+    internal static BlockResult RunBlock(CheckOptions options, SeedBlock block, Func<bool>? shouldStop, Action<bool>? onSchedule)
     {
         var collector = new Collector(options);
-        var configuration = Configure(options with { Seed = block.Seed, Iterations = block.Schedules }, timeoutSeconds);
-        var timed = (timeoutSeconds ?? options.TimeBudgetSeconds) is not null; // as Configure sets Coyote's testing timeout
+        var configuration = Configure(options with { Seed = block.Seed, Iterations = block.Schedules });
         var stopwatch = Stopwatch.StartNew();
         using var engine = TestingEngine.Create(configuration, collector.Iteration);
         engine.SetLogger(new MemoryLogger(VerbosityLevel.Error));
         engine.RegisterStartIterationCallBack(i => collector.Started = (int)i + 1);
         engine.RegisterEndIterationCallBack(i =>
         {
+            ScheduleThreads.JoinAll(collector.Runtime);
+            collector.Runtime = null;
             collector.Finish();
             onSchedule?.Invoke(engine.TestReport.NumOfFoundBugs > 0);
-            // With a testing timeout Coyote keeps exploring past its iteration count: a block ends at its own size. (Only
-            // then: Stop() returns Run() before Coyote has gathered the last schedule's statistics.)
-            if (shouldStop?.Invoke() == true || (timed && collector.Started >= block.Schedules))
+            // (Stop() returns Run() before Coyote has gathered the last schedule's statistics: Schedules below counts
+            // the schedules started.)
+            if (shouldStop?.Invoke() == true)
             {
                 engine.Stop();
             }
@@ -111,7 +119,7 @@ public static partial class Explorer
     }
 
     /// <summary>The Coyote configuration for an exploration (or a replay).</summary>
-    public static Configuration Configure(CheckOptions options, int? timeoutSeconds = null)
+    public static Configuration Configure(CheckOptions options)
     {
         var c = Configuration.Create()
             .WithTestingIterations((uint)options.Iterations)
@@ -123,11 +131,15 @@ public static partial class Explorer
             .WithConsoleLoggingEnabled(false)
             // Coyote's trace analysis builds an execution graph of every schedule (about 1.7 MB per schedule of the default
             // scenario) for statistics we do not report; the schedules explored are the same without it, at half the cost.
-            .WithTraceAnalysisEnabled(false);
-        if ((timeoutSeconds ?? options.TimeBudgetSeconds) is { } budget)
-        {
-            c = c.WithTestingTimeout(Math.Max(1, budget));
-        }
+            .WithTraceAnalysisEnabled(false)
+            // Coyote's wall-clock hang watchdog: a schedule that takes no scheduling step for this long is reported as a
+            // "Potential deadlock or hang" (P10). At Coyote's default of 1 s a loaded machine (a GC pause, 2 cores shared)
+            // tripped it in ordinary schedules, and worse: the watchdog detaches the runtime from its own thread, so the
+            // operation running at that moment is not stopped; its next wait on an empty controlled SemaphoreSlim then
+            // loops without end in Coyote's wait loop, queueing itself on every turn (hundreds of MB a second:
+            // docs/ci.md). Our code has no uncontrolled blocking (BannedSymbols.txt), so a deadlock is found
+            // deterministically and this watchdog only catches a loop with no scheduling point: 60 s still finds that.
+            .WithDeadlockTimeout(DeadlockTimeoutMilliseconds);
 
         if (options.ReplayTrace is { } trace)
         {
@@ -178,6 +190,9 @@ public static partial class Explorer
 
         public MigrationRun? Current;
 
+        /// <summary>The current schedule's Coyote runtime (for <see cref="ScheduleThreads"/>).</summary>
+        public object? Runtime;
+
         /// <summary>The property violation of the current schedule (the one Coyote reports), if a property failed.</summary>
         public Specifications.PropertyViolation? Violation;
 
@@ -202,6 +217,7 @@ public static partial class Explorer
 
         public void Iteration(ICoyoteRuntime runtime)
         {
+            Runtime = ScheduleThreads.CurrentRuntime();
             Violation = null;
             var run = Current = new MigrationRun(options.Scenario, options.Variant, new CoyoteChoices(), v =>
             {

@@ -53,7 +53,7 @@ internal sealed class ParallelExploration(CheckOptions options, IProgress<Explor
     {
         while (Take() is { } block)
         {
-            var result = Explorer.RunBlock(options, block, () => ShouldStop(block), OnSchedule, RemainingSeconds());
+            var result = Explorer.RunBlock(options, block, () => ShouldStop(block), OnSchedule);
             lock (gate)
             {
                 results.Add(result);
@@ -116,8 +116,4 @@ internal sealed class ParallelExploration(CheckOptions options, IProgress<Explor
 
     /// <summary>Called with gate held or from one thread.</summary>
     private bool OutOfTime => options.TimeBudgetSeconds is { } budget && stopwatch.Elapsed.TotalSeconds >= budget;
-
-    private int? RemainingSeconds() => options.TimeBudgetSeconds is { } budget
-        ? Math.Max(1, (int)Math.Ceiling(budget - stopwatch.Elapsed.TotalSeconds))
-        : null;
 }

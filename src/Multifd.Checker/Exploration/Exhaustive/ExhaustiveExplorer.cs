@@ -98,6 +98,8 @@ public static partial class Explorer
         engine.RegisterStartIterationCallBack(i => collector.Started = (int)i + 1);
         engine.RegisterEndIterationCallBack(i =>
         {
+            ScheduleThreads.JoinAll(collector.Runtime);
+            collector.Runtime = null;
             tree.EndSchedule();
             collector.Finish();
             if (interrupt.IsCancellationRequested)
@@ -166,6 +168,7 @@ public static partial class Explorer
             .WithTelemetryEnabled(false)
             .WithConsoleLoggingEnabled(false)
             .WithTraceAnalysisEnabled(false)
+            .WithDeadlockTimeout(DeadlockTimeoutMilliseconds)
             .WithRandomStrategy();
         using var engine = TestingEngine.Create(configuration, body);
         engine.SetLogger(new MemoryLogger(VerbosityLevel.Error));

@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using System.Reflection;
+using Microsoft.Coyote.SystematicTesting;
+using Multifd.Checker.Exploration;
+using Multifd.Checker.Scenarios;
+using Multifd.Engine.Core;
+using Xunit.Abstractions;
+
+namespace Multifd.Checker.Tests;
+
+/// <summary>
+/// The test host's memory runaway (docs/ci.md): Coyote's wall-clock hang watchdog, at its default of 1 s, detached a
+/// schedule that merely took no step for a while (a loaded machine), from the watchdog's own thread. The operation
+/// running at that moment was not stopped, and its next wait on an empty controlled semaphore looped without end in
+/// Coyote's SemaphoreSlim wait loop, queueing itself on each turn (a ControlledOperation[] doubling to 1 GiB).
+/// </summary>
+public class HangWatchdogTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void ExplorationsNeverUseCoyotesTestingTimeoutAndAWatchdogOfMinutes()
+    {
+        var options = CheckOptions.For(ModelsFolder.LoadScenario("default")) with { Iterations = 10, TimeBudgetSeconds = 5 };
+        var configuration = Explorer.Configure(options);
+        // Coyote's testing timeout (internal): with it, Run() returns while a schedule still runs.
+        var timeout = typeof(Microsoft.Coyote.Configuration).GetField("TestingTimeout", BindingFlags.NonPublic | BindingFlags.Instance);
+        Assert.NotNull(timeout);
+        Assert.Equal(0, Convert.ToInt64(timeout.GetValue(configuration)));
+        Assert.Equal(Explorer.DeadlockTimeoutMilliseconds, configuration.DeadlockTimeout);
+        Assert.True(configuration.DeadlockTimeout >= 30_000);
+    }
+
+    /// <summary>
+    /// A schedule whose running thread takes 3 s between two scheduling steps (as a starved or GC-paused thread does)
+    /// and then waits on a semaphore: with the exploration's configuration it ends normally. With Coyote's default
+    /// watchdog it was reported as a hang, and the thread then spun in the wait (released here by hand so that a
+    /// failure of this test does not eat the test host's memory).
+    /// </summary>
+    [Fact]
+    public void AScheduleThatStallsSecondsIsNotDetachedUnderneathItsRunningThread()
+    {
+        var configuration = Explorer.Configure(CheckOptions.For(ModelsFolder.LoadScenario("default")) with { Iterations = 1 });
+        QemuSemaphore? empty = null;
+        var ended = false;
+        using (var engine = TestingEngine.Create(configuration, () =>
+        {
+            QemuThread.Adopt("main");
+            var sem = empty = new QemuSemaphore("empty");
+            var poster = QemuThread.Create("poster", _ => sem.Post());
+            var stall = Stopwatch.StartNew();
+            while (stall.ElapsedMilliseconds < 3000)
+            {
+                Thread.SpinWait(1000); // no scheduling step
+            }
+
+            sem.Wait();
+            poster.Join();
+            ended = true;
+        }))
+        {
+            engine.Run();
+            var report = engine.TestReport;
+            output.WriteLine($"bugs: {report.NumOfFoundBugs} {string.Join(" | ", report.BugReports)}");
+            if (!ended)
+            {
+                Unblock(empty);
+            }
+
+            Assert.Equal(0, report.NumOfFoundBugs);
+            Assert.True(ended, "the schedule was torn down before its body ended");
+        }
+    }
+
+    /// <summary>Lets a thread spinning in Coyote's SemaphoreSlim wait loop out (its count is no longer 0).</summary>
+    private static void Unblock(QemuSemaphore? semaphore)
+    {
+        if (semaphore is null)
+        {
+            return;
+        }
+
+        var inner = typeof(QemuSemaphore).GetField("semaphore", BindingFlags.NonPublic | BindingFlags.Instance)?.GetValue(semaphore);
+        inner?.GetType().GetProperty("LockCount", BindingFlags.NonPublic | BindingFlags.Instance)?.SetValue(inner, 1);
+    }
+}
