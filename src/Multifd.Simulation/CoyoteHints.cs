@@ -7,6 +7,21 @@ namespace Multifd.Simulation;
 /// <remarks>Coyote's calls do nothing outside a controlled test, so the same hooks serve real-thread runs.</remarks>
 public static class CoyoteHints
 {
-    public static void Install() =>
+    public static void Install()
+    {
         SchedulerHints.Install(SchedulingPoint.Suppress, SchedulingPoint.Resume, SchedulingPoint.Interleave);
+        SchedulerHints.InstallPlainMonitor(PlainMonitor.Enter, PlainMonitor.Exit);
+    }
+}
+
+/// <summary>
+/// A monitor Coyote does not see: this class is left out of Coyote's rewriting, so its Monitor calls are the runtime's
+/// own (no scheduling point, and no per-acquisition bookkeeping of Coyote's controlled monitor).
+/// </summary>
+[Microsoft.Coyote.Rewriting.SkipRewriting("a plain monitor for regions without scheduling decisions (SchedulerHints.Plain)")]
+public static class PlainMonitor
+{
+    public static void Enter(object gate) => Monitor.Enter(gate);
+
+    public static void Exit(object gate) => Monitor.Exit(gate);
 }

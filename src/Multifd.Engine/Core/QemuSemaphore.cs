@@ -7,7 +7,7 @@ namespace Multifd.Engine.Core;
 /// only if no other thread took it first. Scheduling decisions: a wait that finds the count positive is one decision
 /// (another thread may take the count first); a wait that finds it zero blocks, and blocking is the decision (a
 /// decision before it would only let another thread post first, which the blocked wait sees as well); a post is none.
-/// The gate is held only in regions without a scheduling decision, so under a controlled scheduler it is always free.
+/// The gate is a plain monitor (<see cref="SchedulerHints.Plain"/>), held only in regions without a scheduling decision.
 /// </remarks>
 public sealed class QemuSemaphore(string name, int initial = 0, Action<QemuSemaphore>? onBlock = null)
 {
@@ -19,15 +19,12 @@ public sealed class QemuSemaphore(string name, int initial = 0, Action<QemuSemap
 
     public void Post()
     {
-        using (SchedulerHints.NoPoints())
+        using (SchedulerHints.Plain(gate))
         {
-            lock (gate)
+            count++;
+            if (waiters.TryDequeue(out var waiter))
             {
-                count++;
-                if (waiters.TryDequeue(out var waiter))
-                {
-                    waiter.SetResult();
-                }
+                waiter.SetResult();
             }
         }
     }
@@ -42,19 +39,16 @@ public sealed class QemuSemaphore(string name, int initial = 0, Action<QemuSemap
         while (true)
         {
             TaskCompletionSource wake;
-            using (SchedulerHints.NoPoints())
+            using (SchedulerHints.Plain(gate))
             {
-                lock (gate)
+                if (count > 0)
                 {
-                    if (count > 0)
-                    {
-                        count--;
-                        return;
-                    }
-
-                    wake = new TaskCompletionSource();
-                    waiters.Enqueue(wake);
+                    count--;
+                    return;
                 }
+
+                wake = new TaskCompletionSource();
+                waiters.Enqueue(wake);
             }
 
             onBlock?.Invoke(this);
@@ -64,12 +58,9 @@ public sealed class QemuSemaphore(string name, int initial = 0, Action<QemuSemap
 
     private int Count()
     {
-        using (SchedulerHints.NoPoints())
+        using (SchedulerHints.Plain(gate))
         {
-            lock (gate)
-            {
-                return count;
-            }
+            return count;
         }
     }
 }

@@ -21,6 +21,8 @@ public static class SchedulerHints
     private static Action? suppress;
     private static Action? resume;
     private static Action? point;
+    private static Action<object>? enterPlain;
+    private static Action<object>? exitPlain;
 
     /// <summary>Installs the scheduler's hooks (idempotent; the same hooks for every run in the process).</summary>
     public static void Install(Action suppressPoints, Action resumePoints, Action schedulingPoint)
@@ -28,6 +30,50 @@ public static class SchedulerHints
         suppress = suppressPoints;
         resume = resumePoints;
         point = schedulingPoint;
+    }
+
+    /// <summary>
+    /// Installs how to enter and leave a monitor the scheduler does not see (a plain one), for <see cref="Plain"/>.
+    /// </summary>
+    public static void InstallPlainMonitor(Action<object> enter, Action<object> exit)
+    {
+        enterPlain = enter;
+        exitPlain = exit;
+    }
+
+    /// <summary>
+    /// Holds <paramref name="gate"/> as a monitor the scheduler does not see, until the scope is disposed: for the
+    /// internal state of a primitive whose regions under the gate make no scheduling decision and never block. Under a
+    /// controlled scheduler such a gate is never contended (one thread runs, and it leaves the region before another
+    /// runs) and costs nothing; on real threads it is an ordinary lock.
+    /// </summary>
+    public static PlainScope Plain(object gate)
+    {
+        if (enterPlain is { } enter)
+        {
+            enter(gate);
+        }
+        else
+        {
+            Monitor.Enter(gate);
+        }
+
+        return new PlainScope(gate);
+    }
+
+    public readonly struct PlainScope(object gate) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (exitPlain is { } exit)
+            {
+                exit(gate);
+            }
+            else
+            {
+                Monitor.Exit(gate);
+            }
+        }
     }
 
     /// <summary>True once a scheduler installed its hooks.</summary>
