@@ -31,25 +31,20 @@ public sealed class QemuMutex
     public bool HeldByCurrentThread => Owner is not null && ReferenceEquals(Owner, QemuThread.Current);
 
     /// <summary>qemu_mutex_lock. Reports the acquisition (for lock-discipline checking) before blocking.</summary>
-    public void Lock()
-    {
-        var self = QemuThread.Current;
-        QemuAssert.That(!ReferenceEquals(Owner, self), $"{self}: qemu_mutex_lock({Name}) while already holding it");
-        onLocked?.Invoke(this);
-        Monitor.Enter(gate);
-        Owner = self;
-        self.HeldMutexes.Add(QualifiedName);
-    }
+    public void Lock() => Acquire(afterWakeUp: false);
 
     /// <summary>
     /// Takes the mutex back at the end of a cond wait: the same as <see cref="Lock"/>, but without a scheduling decision
     /// when the mutex is free, since the thread's wake-up just was one and it did nothing another thread can see since.
     /// </summary>
-    internal void Relock()
+    internal void Relock() => Acquire(afterWakeUp: true);
+
+    private void Acquire(bool afterWakeUp)
     {
         var self = QemuThread.Current;
+        QemuAssert.That(!ReferenceEquals(Owner, self), $"{self}: qemu_mutex_lock({Name}) while already holding it");
         onLocked?.Invoke(this);
-        if (Owner is null)
+        if (afterWakeUp && Owner is null)
         {
             using (SchedulerHints.NoPoints())
             {

@@ -24,21 +24,18 @@ public static class SchedulerHints
     private static Action<object>? enterPlain;
     private static Action<object>? exitPlain;
 
-    /// <summary>Installs the scheduler's hooks (idempotent; the same hooks for every run in the process).</summary>
-    public static void Install(Action suppressPoints, Action resumePoints, Action schedulingPoint)
+    /// <summary>
+    /// Installs the scheduler's hooks (idempotent; the same hooks for every run in the process): its decision controls,
+    /// and how to enter and leave a monitor it does not see (a plain one, for <see cref="Plain"/>).
+    /// </summary>
+    public static void Install(Action suppressPoints, Action resumePoints, Action schedulingPoint,
+        Action<object> enterPlainMonitor, Action<object> exitPlainMonitor)
     {
         suppress = suppressPoints;
         resume = resumePoints;
         point = schedulingPoint;
-    }
-
-    /// <summary>
-    /// Installs how to enter and leave a monitor the scheduler does not see (a plain one), for <see cref="Plain"/>.
-    /// </summary>
-    public static void InstallPlainMonitor(Action<object> enter, Action<object> exit)
-    {
-        enterPlain = enter;
-        exitPlain = exit;
+        enterPlain = enterPlainMonitor;
+        exitPlain = exitPlainMonitor;
     }
 
     /// <summary>
@@ -75,9 +72,6 @@ public static class SchedulerHints
             }
         }
     }
-
-    /// <summary>True once a scheduler installed its hooks.</summary>
-    public static bool Installed => point is not null;
 
     /// <summary>No scheduling decision of the calling thread until the scope is disposed. The region must not block.</summary>
     public static Scope NoPoints()
