@@ -35,6 +35,47 @@ public class ParallelExplorationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void PinnedWorkersExploreWhatFreeWorkersExplore()
+    {
+        var before = CorePinning.ThreadsPinned;
+        var pinned = Explorer.Run(Default(40, 10) with { Parallel = 2 });
+        var pinnedThreads = CorePinning.ThreadsPinned - before;
+        var free = Explorer.Run(Default(40, 10) with { Parallel = 2, PinWorkers = false });
+        var cpus = CorePinning.AllowedCpus().Count;
+        output.WriteLine($"{cpus} CPUs; pinned: {pinned.ElapsedSeconds:F2}s, {pinnedThreads} threads pinned; free: {free.ElapsedSeconds:F2}s");
+
+        SameExploration(free, pinned);
+        if (cpus >= 2)
+        {
+            // each schedule's test entry and every QEMU thread it starts (at least the entry and one thread)
+            Assert.True(pinnedThreads >= 2 * pinned.SchedulesExplored,
+                $"{pinnedThreads} threads pinned over {pinned.SchedulesExplored} schedules");
+        }
+        else
+        {
+            Assert.Equal(0, pinnedThreads);
+        }
+    }
+
+    [Fact]
+    public void PinningChoosesOneCpuPerWorkerAndNoneForOneWorker()
+    {
+        var cpus = CorePinning.AllowedCpus();
+        Assert.Null(CorePinning.CpuFor(0, 1, enabled: true));
+        Assert.Null(CorePinning.CpuFor(1, 2, enabled: false));
+        if (cpus.Count >= 2)
+        {
+            Assert.Equal(cpus[0], CorePinning.CpuFor(0, 2, enabled: true));
+            Assert.Equal(cpus[1], CorePinning.CpuFor(1, 2, enabled: true));
+            Assert.Equal(cpus[0], CorePinning.CpuFor(cpus.Count, cpus.Count + 1, enabled: true));
+        }
+        else
+        {
+            Assert.Null(CorePinning.CpuFor(1, 2, enabled: true));
+        }
+    }
+
+    [Fact]
     public void ShardsMergedAreTheUnshardedRun()
     {
         var whole = Explorer.Run(Default(30, 10));

@@ -110,8 +110,13 @@ public static class BenchMarkdown
             Table(md, ["workers", "schedules", "s", "schedules/s", "cores busy (CPU s / s)"],
             [
                 ["1", I(p.One.Schedules), N1(p.One.Seconds), N1(p.One.SchedulesPerSecond), N2(p.OneCores)],
-                ["2", I(p.Two.Schedules), N1(p.Two.Seconds), N1(p.Two.SchedulesPerSecond), N2(p.TwoCores)],
+                ["2 (each pinned to a CPU)", I(p.Two.Schedules), N1(p.Two.Seconds), N1(p.Two.SchedulesPerSecond), N2(p.TwoCores)],
                 ["speedup", "", "", X(p.Speedup), ""],
+                .. (p.TwoFree is { } f
+                    ? (List<string[]>)[
+                        ["2, not pinned", I(f.Schedules), N1(f.Seconds), N1(f.SchedulesPerSecond), N2(p.TwoFreeCores)],
+                        ["speedup, not pinned", "", "", X(p.FreeSpeedup), ""]]
+                    : []),
             ]);
         }
 

@@ -230,16 +230,21 @@ public static class BenchRunner
         var repeats = options.Quick ? 1 : 2;
         var one = new List<RateSample>();
         var two = new List<RateSample>();
-        var cpu = new double[2];
+        var free = new List<RateSample>();
+        var cpu = new double[3];
         for (var i = 0; i < repeats; i++)
         {
             one.Add(Timed(() => CoyoteRates.Scenario(defaults, options.ParallelSchedules, "--parallel 1"), ref cpu[0]));
             two.Add(Timed(() => CoyoteRates.Scenario(defaults, options.ParallelSchedules, "--parallel 2", parallel: 2), ref cpu[1]));
+            free.Add(Timed(() => CoyoteRates.Scenario(defaults with { PinWorkers = false }, options.ParallelSchedules,
+                "--parallel 2, not pinned", parallel: 2), ref cpu[2]));
         }
 
         var oneSample = Pool(one);
         var twoSample = Pool(two);
-        return new ParallelCost(oneSample, twoSample, cpu[0] / oneSample.Seconds, cpu[1] / twoSample.Seconds);
+        var freeSample = Pool(free);
+        return new ParallelCost(oneSample, twoSample, cpu[0] / oneSample.Seconds, cpu[1] / twoSample.Seconds, freeSample,
+            cpu[2] / freeSample.Seconds);
     }
 
     /// <summary>Runs <paramref name="measure"/> and adds the process CPU seconds it took to <paramref name="cpuSeconds"/>.</summary>

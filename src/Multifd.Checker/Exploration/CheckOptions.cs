@@ -31,6 +31,12 @@ public sealed record CheckOptions
     /// <summary>Explorations run side by side in this process (seed blocks handed out in order); 1: one after another.</summary>
     public int Parallel { get; init; } = 1;
 
+    /// <summary>
+    /// With <see cref="Parallel"/> above 1, keeps each worker's threads on a CPU of its own (Linux; see
+    /// <see cref="CorePinning"/>). Changes where threads run, never which schedules are explored.
+    /// </summary>
+    public bool PinWorkers { get; init; } = true;
+
     /// <summary>The part of the run's seed blocks this process explores (see <see cref="SeedPlan"/>).</summary>
     public Shard Shard { get; init; } = Shard.Whole;
 

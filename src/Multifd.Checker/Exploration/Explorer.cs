@@ -217,6 +217,7 @@ public static partial class Explorer
 
         public void Iteration(ICoyoteRuntime runtime)
         {
+            CorePinning.PinCurrentThread();
             Runtime = ScheduleThreads.CurrentRuntime();
             Violation = null;
             var run = Current = new MigrationRun(options.Scenario, options.Variant, new CoyoteChoices(), v =>

@@ -32,12 +32,12 @@ internal sealed class ParallelExploration(CheckOptions options, IProgress<Explor
         var workers = Math.Max(1, options.Parallel);
         if (workers == 1)
         {
-            Work();
+            Work(0);
         }
         else
         {
             var tasks = Enumerable.Range(0, workers)
-                .Select(_ => Task.Factory.StartNew(Work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default))
+                .Select(i => Task.Factory.StartNew(() => Work(i), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default))
                 .ToArray();
             Task.WaitAll(tasks);
         }
@@ -49,8 +49,9 @@ internal sealed class ParallelExploration(CheckOptions options, IProgress<Explor
         }
     }
 
-    private void Work()
+    private void Work(int worker)
     {
+        CorePinning.Enter(CorePinning.CpuFor(worker, Math.Max(1, options.Parallel), options.PinWorkers));
         while (Take() is { } block)
         {
             var result = Explorer.RunBlock(options, block, () => ShouldStop(block), OnSchedule);

@@ -69,6 +69,7 @@ public sealed class QemuThread
 
     private void RunBody(Action<QemuThread> body)
     {
+        SchedulerHints.ThreadStarting();
         CurrentThread.Value = this;
         body(this);
     }

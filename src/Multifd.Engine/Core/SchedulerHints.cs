@@ -23,6 +23,7 @@ public static class SchedulerHints
     private static Action? point;
     private static Action<object>? enterPlain;
     private static Action<object>? exitPlain;
+    private static Action? threadStarting;
 
     /// <summary>
     /// Installs the scheduler's hooks (idempotent; the same hooks for every run in the process): its decision controls,
@@ -37,6 +38,14 @@ public static class SchedulerHints
         enterPlain = enterPlainMonitor;
         exitPlain = exitPlainMonitor;
     }
+
+    /// <summary>
+    /// Installs what every QEMU thread runs first, on its own thread (the harness keeps a worker's threads on its CPU).
+    /// </summary>
+    public static void InstallThreadStart(Action onThreadStart) => threadStarting = onThreadStart;
+
+    /// <summary>Called by a QEMU thread as it starts, before its body.</summary>
+    public static void ThreadStarting() => threadStarting?.Invoke();
 
     /// <summary>
     /// Holds <paramref name="gate"/> as a monitor the scheduler does not see, until the scope is disposed: for the
