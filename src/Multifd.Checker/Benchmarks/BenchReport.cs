@@ -92,12 +92,12 @@ public sealed record StressCost(
 /// <param name="TwoCores">The same while two workers ran: below 2 on a 2-core machine when something else takes a core.</param>
 /// <param name="TwoFree">Two workers with their threads left free to run on any CPU (not pinned), for comparison.</param>
 /// <param name="TwoFreeCores">Cores busy while <paramref name="TwoFree"/> ran.</param>
-public sealed record ParallelCost(RateSample One, RateSample Two, double OneCores, double TwoCores, RateSample? TwoFree = null,
-    double TwoFreeCores = 0)
+public sealed record ParallelCost(RateSample One, RateSample Two, double OneCores, double TwoCores, RateSample TwoFree,
+    double TwoFreeCores)
 {
     public double Speedup => One.SchedulesPerSecond > 0 ? Two.SchedulesPerSecond / One.SchedulesPerSecond : 0;
 
-    public double FreeSpeedup => One.SchedulesPerSecond > 0 && TwoFree is { } f ? f.SchedulesPerSecond / One.SchedulesPerSecond : 0;
+    public double FreeSpeedup => One.SchedulesPerSecond > 0 ? TwoFree.SchedulesPerSecond / One.SchedulesPerSecond : 0;
 }
 
 /// <summary>Memory after a full collection, and the process working set, at a number of schedules.</summary>

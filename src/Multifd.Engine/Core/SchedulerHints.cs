@@ -7,13 +7,15 @@ namespace Multifd.Engine.Core;
 /// which is right on real threads.
 /// </summary>
 /// <remarks>
-/// Two hints:
+/// Two hints, and one hook:
 /// <list type="bullet">
 /// <item><see cref="NoPoints"/>: a region in which the calling thread makes no scheduling decision (a monitor entered
 /// there costs none), used only where the region cannot block: a monitor known to be free, or a monitor held only in
 /// regions like this one. Under a controlled scheduler exactly one thread runs, so such a region runs as one step.</item>
 /// <item><see cref="Point"/>: a scheduling decision of the calling thread, where a primitive implemented without a
 /// controlled lock needs one (a thread about to take a semaphore's count that another thread could take first).</item>
+/// <item><see cref="ThreadStarting"/>: what a QEMU thread runs first on its own OS thread. It makes no decision; the
+/// checker installs it separately (<see cref="InstallThreadStart"/>) to keep a parallel worker's threads on its CPU.</item>
 /// </list>
 /// </remarks>
 public static class SchedulerHints
