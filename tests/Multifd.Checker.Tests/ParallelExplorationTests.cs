@@ -34,22 +34,28 @@ public class ParallelExplorationTests(ITestOutputHelper output)
         SameExploration(one, two);
     }
 
-    [Fact]
-    public void PinnedWorkersExploreWhatFreeWorkersExplore()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void PinnedWorkersExploreWhatFreeWorkersExplore(int workers)
     {
-        var before = CorePinning.ThreadsPinned;
-        var pinned = Explorer.Run(Default(40, 10) with { Parallel = 2 });
-        var pinnedThreads = CorePinning.ThreadsPinned - before;
-        var free = Explorer.Run(Default(40, 10) with { Parallel = 2, PinWorkers = false });
+        var (pinnedBefore, swappedBefore) = (CorePinning.ThreadsPinned, QuietHandOff.Swapped);
+        var pinned = Explorer.Run(Default(40, 10) with { Parallel = workers });
+        var pinnedThreads = CorePinning.ThreadsPinned - pinnedBefore;
+        var swapped = QuietHandOff.Swapped - swappedBefore;
+        var free = Explorer.Run(Default(40, 10) with { Parallel = workers, PinWorkers = false });
         var cpus = CorePinning.AllowedCpus().Count;
-        output.WriteLine($"{cpus} CPUs; pinned: {pinned.ElapsedSeconds:F2}s, {pinnedThreads} threads pinned; free: {free.ElapsedSeconds:F2}s");
+        output.WriteLine($"{cpus} CPUs, {workers} workers; pinned: {pinned.ElapsedSeconds:F2}s, {pinnedThreads} threads pinned, " +
+            $"{swapped} wake-up events swapped; free: {free.ElapsedSeconds:F2}s");
 
         SameExploration(free, pinned);
         if (cpus >= 2)
         {
-            // each schedule's test entry and every QEMU thread it starts (at least the entry and one thread)
+            // each schedule's test entry and every QEMU thread it starts (at least the entry and one thread), and each
+            // of them (not the worker's own thread, which runs no operation) waits without spinning
             Assert.True(pinnedThreads >= 2 * pinned.SchedulesExplored,
                 $"{pinnedThreads} threads pinned over {pinned.SchedulesExplored} schedules");
+            Assert.Equal(pinnedThreads - workers, swapped);
         }
         else
         {
@@ -58,21 +64,40 @@ public class ParallelExplorationTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void PinningChoosesOneCpuPerWorkerAndNoneForOneWorker()
+    public void PinningChoosesOneCpuPerWorkerAndTheCurrentOneForALoneWorker()
     {
         var cpus = CorePinning.AllowedCpus();
-        Assert.Null(CorePinning.CpuFor(0, 1, enabled: true));
         Assert.Null(CorePinning.CpuFor(1, 2, enabled: false));
+        Assert.Null(CorePinning.CpuFor(0, 1, enabled: false));
         if (cpus.Count >= 2)
         {
+            Assert.Contains(CorePinning.CpuFor(0, 1, enabled: true)!.Value, cpus);
             Assert.Equal(cpus[0], CorePinning.CpuFor(0, 2, enabled: true));
             Assert.Equal(cpus[1], CorePinning.CpuFor(1, 2, enabled: true));
             Assert.Equal(cpus[0], CorePinning.CpuFor(cpus.Count, cpus.Count + 1, enabled: true));
         }
         else
         {
+            Assert.Null(CorePinning.CpuFor(0, 1, enabled: true));
             Assert.Null(CorePinning.CpuFor(1, 2, enabled: true));
         }
+    }
+
+    [Fact]
+    public void APinnedWorkerGetsItsCpusBackAfterTheExploration()
+    {
+        var before = CorePinning.AllowedCpus();
+        Explorer.Run(Default(10, 10));
+        Assert.Equal(before, CorePinning.AllowedCpus());
+    }
+
+    [Fact]
+    public void TheQuietHandOffFindsCoyotesWakeUpEvent()
+    {
+        // Coyote 1.7.11's private ControlledOperation.SyncEvent and CoyoteRuntime.ExecutingOperation: a Coyote upgrade
+        // that moves them fails here instead of silently spinning again
+        Assert.True(QuietHandOff.Supported);
+        Assert.False(QuietHandOff.Apply()); // this thread runs no Coyote operation
     }
 
     [Fact]

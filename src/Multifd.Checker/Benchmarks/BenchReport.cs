@@ -11,8 +11,14 @@ public sealed record RateSample(string Workload, int Schedules, double Seconds, 
 }
 
 /// <summary>(a) and (b): Coyote's bare cost and the default scenario's, measured alternately in one run.</summary>
+/// <remarks>
+/// The default scenario runs as a check runs it (its threads pinned to a CPU, <see cref="Exploration.CorePinning"/>).
+/// Each bare workload runs both pinned and free, and the faster of the two is its reference: pinning slows the bare
+/// workloads (their hand-offs gain from a woken thread spinning on the other core), so a reference measured only
+/// pinned would flatter the model.
+/// </remarks>
 /// <param name="BareRounds">Rounds of the bare workload, tuned to the default scenario's decisions per schedule.</param>
-/// <param name="Ratio">Median decisions/s of the default scenario over the median of the bare workload.</param>
+/// <param name="Ratio">Median decisions/s of the default scenario over the median of the faster bare workload (a).</param>
 public sealed record CoyoteCost(
     int BareRounds,
     RateSample Bare,
@@ -21,7 +27,22 @@ public sealed record CoyoteCost(
     IReadOnlyList<RateSample> BareSamples,
     IReadOnlyList<RateSample> ModelSamples,
     RateSample BareAsManyThreads,
-    RateSample BareFixed);
+    RateSample BareFixed,
+    RateSample BareFree,
+    RateSample BareAsManyThreadsFree,
+    RateSample BareFixedFree)
+{
+    /// <summary>(a): the faster of the bare workload pinned and free.</summary>
+    public RateSample BareReference => Faster(Bare, BareFree);
+
+    /// <summary>(a'): the faster of the bare workload with the model's thread count, pinned and free.</summary>
+    public RateSample AsManyThreadsReference => Faster(BareAsManyThreads, BareAsManyThreadsFree);
+
+    /// <summary>(a0): the faster of the fixed bare workload, pinned and free.</summary>
+    public RateSample FixedReference => Faster(BareFixed, BareFixedFree);
+
+    private static RateSample Faster(RateSample a, RateSample b) => a.SchedulesPerSecond >= b.SchedulesPerSecond ? a : b;
+}
 
 /// <summary>Average decisions per schedule by Coyote scheduling-point type (Acquire, Pause, Default, ...).</summary>
 public sealed record DecisionBreakdown(int Schedules, double Total, IReadOnlyDictionary<string, double> PerType);
@@ -87,17 +108,28 @@ public sealed record StressCost(
     public bool Matches => Found is { } f && (Accepted.Contains(f) || (f == "hang" && Accepted.Any(p => p is "P10" or "P8")));
 }
 
-/// <summary>check --parallel 2 against --parallel 1, the same schedules, in one run.</summary>
+/// <summary>
+/// check --parallel 2 against --parallel 1, the same schedules, in one run: as a check runs them (each worker's threads
+/// pinned to a CPU, waiting for their turn without spinning) and with the threads left free (<c>--no-pin</c>).
+/// </summary>
 /// <param name="OneCores">The process's CPU time over the wall time while one worker ran (cores kept busy).</param>
 /// <param name="TwoCores">The same while two workers ran: below 2 on a 2-core machine when something else takes a core.</param>
 /// <param name="TwoFree">Two workers with their threads left free to run on any CPU (not pinned), for comparison.</param>
 /// <param name="TwoFreeCores">Cores busy while <paramref name="TwoFree"/> ran.</param>
+/// <param name="OneFree">One worker with its threads left free.</param>
+/// <param name="OneFreeCores">Cores busy while <paramref name="OneFree"/> ran.</param>
 public sealed record ParallelCost(RateSample One, RateSample Two, double OneCores, double TwoCores, RateSample TwoFree,
-    double TwoFreeCores)
+    double TwoFreeCores, RateSample OneFree, double OneFreeCores)
 {
-    public double Speedup => One.SchedulesPerSecond > 0 ? Two.SchedulesPerSecond / One.SchedulesPerSecond : 0;
+    public double Speedup => Ratio(Two, One);
 
-    public double FreeSpeedup => One.SchedulesPerSecond > 0 ? TwoFree.SchedulesPerSecond / One.SchedulesPerSecond : 0;
+    /// <summary>Two free workers against one free worker.</summary>
+    public double FreeSpeedup => Ratio(TwoFree, OneFree);
+
+    /// <summary>One pinned worker against one free worker: what pinning gives a plain check.</summary>
+    public double PinnedGain => Ratio(One, OneFree);
+
+    private static double Ratio(RateSample a, RateSample b) => b.SchedulesPerSecond > 0 ? a.SchedulesPerSecond / b.SchedulesPerSecond : 0;
 }
 
 /// <summary>Memory after a full collection, and the process working set, at a number of schedules.</summary>

@@ -37,6 +37,7 @@ public static class BareWorkload
         {
             threads[t] = Task.Factory.StartNew(() =>
             {
+                CorePinning.PinCurrentThread(); // as a QEMU thread of the model does when it starts
                 for (var r = 0; r < rounds; r++)
                 {
                     lock (gate)
@@ -59,12 +60,18 @@ public static class BareWorkload
 public static class CoyoteRates
 {
     /// <summary>The bare workload: <paramref name="schedules"/> schedules of <paramref name="threads"/> threads x <paramref name="rounds"/> rounds.</summary>
+    /// <remarks>Its threads are pinned to one CPU as a check's are, unless <paramref name="like"/> turns pinning off.</remarks>
     public static RateSample Bare(CheckOptions like, int threads, int rounds, int schedules)
     {
         var configuration = Explorer.Configure(like with { Iterations = schedules });
+        using var pinned = CorePinning.Enter(CorePinning.CpuFor(0, 1, like.PinWorkers)); // as the model's explorations
         var stopwatch = Stopwatch.StartNew();
         var threadsOfSchedules = new ScheduleThreads.Tracker();
-        using var engine = TestingEngine.Create(configuration, threadsOfSchedules.Wrap(() => BareWorkload.Run(threads, rounds)));
+        using var engine = TestingEngine.Create(configuration, threadsOfSchedules.Wrap(() =>
+        {
+            CorePinning.PinCurrentThread();
+            BareWorkload.Run(threads, rounds);
+        }));
         engine.SetLogger(new MemoryLogger(VerbosityLevel.Error));
         threadsOfSchedules.Attach(engine);
         engine.Run();
@@ -75,7 +82,7 @@ public static class CoyoteRates
             throw new InvalidOperationException($"the bare workload failed: {report.BugReports.First()}");
         }
 
-        return new RateSample($"bare Coyote ({threads} threads x {rounds} rounds)", schedules, stopwatch.Elapsed.TotalSeconds,
+        return new RateSample($"bare Coyote ({threads} threads x {rounds} rounds{(like.PinWorkers ? ", pinned" : ", free")})", schedules, stopwatch.Elapsed.TotalSeconds,
             Explorer.DecisionsOf(report).Avg);
     }
 
@@ -115,19 +122,26 @@ public static class CoyoteRates
         var bare = new List<RateSample>();
         var bareMany = new List<RateSample>();
         var bareFixed = new List<RateSample>();
+        var bareFree = new List<RateSample>();
+        var bareManyFree = new List<RateSample>();
+        var bareFixedFree = new List<RateSample>();
         var scenario = new List<RateSample>();
+        var free = model with { PinWorkers = false };
         for (var i = 0; i < repeats; i++)
         {
             bare.Add(Bare(model, BareWorkload.FewThreads, rounds, schedules));
+            bareFree.Add(Bare(free, BareWorkload.FewThreads, rounds, schedules));
             scenario.Add(Scenario(model, schedules, "default scenario"));
             bareMany.Add(Bare(model, threads, manyRounds, schedules));
+            bareManyFree.Add(Bare(free, threads, manyRounds, schedules));
             bareFixed.Add(Bare(model, BareWorkload.FewThreads, BareWorkload.FixedRounds, schedules));
+            bareFixedFree.Add(Bare(free, BareWorkload.FewThreads, BareWorkload.FixedRounds, schedules));
         }
 
-        var bareMedian = MedianByRate(bare);
         var modelMedian = MedianByRate(scenario);
-        return new CoyoteCost(rounds, bareMedian, modelMedian, modelMedian.DecisionsPerSecond / bareMedian.DecisionsPerSecond,
-            bare, scenario, MedianByRate(bareMany), bareFixed.OrderBy(b => b.SchedulesPerSecond).ElementAt(bareFixed.Count / 2));
+        var cost = new CoyoteCost(rounds, MedianByRate(bare), modelMedian, 0, bare, scenario, MedianByRate(bareMany),
+            MedianByRate(bareFixed), MedianByRate(bareFree), MedianByRate(bareManyFree), MedianByRate(bareFixedFree));
+        return cost with { Ratio = modelMedian.DecisionsPerSecond / cost.BareReference.DecisionsPerSecond };
     }
 
     /// <summary>

@@ -32,8 +32,9 @@ public sealed record CheckOptions
     public int Parallel { get; init; } = 1;
 
     /// <summary>
-    /// With <see cref="Parallel"/> above 1, keeps each worker's threads on a CPU of its own (Linux; see
-    /// <see cref="CorePinning"/>). Changes where threads run, never which schedules are explored.
+    /// Keeps each worker's threads on a CPU of its own, waiting for their turn without spinning (Linux; see
+    /// <see cref="CorePinning"/>); a lone worker stays on the CPU it started on. Changes where threads run and how they
+    /// wait, never which schedules are explored. <c>check --no-pin</c> turns it off.
     /// </summary>
     public bool PinWorkers { get; init; } = true;
 

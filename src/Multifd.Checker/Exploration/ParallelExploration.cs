@@ -51,7 +51,7 @@ internal sealed class ParallelExploration(CheckOptions options, IProgress<Explor
 
     private void Work(int worker)
     {
-        CorePinning.Enter(CorePinning.CpuFor(worker, Math.Max(1, options.Parallel), options.PinWorkers));
+        using var pinned = CorePinning.Enter(CorePinning.CpuFor(worker, Math.Max(1, options.Parallel), options.PinWorkers));
         while (Take() is { } block)
         {
             var result = Explorer.RunBlock(options, block, () => ShouldStop(block), OnSchedule);

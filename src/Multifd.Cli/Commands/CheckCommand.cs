@@ -84,6 +84,11 @@ public static class CheckCommand
             Description = "Run a --variant even on a scenario where it cannot show (by default that is refused)",
         };
 
+        var noPin = new Option<bool>("--no-pin")
+        {
+            Description = "Leave the exploration's threads free to run on any CPU (default on Linux: each worker's threads on one CPU, which is faster; the schedules are the same)",
+        };
+
         var requireSites = new Option<bool>("--require-sites")
         {
             Description = "A pass that leaves an error-path site of the engine untaken is inconclusive (exit 1; report: missedSites)",
@@ -92,7 +97,7 @@ public static class CheckCommand
         var command = new Command("check", "Explore scenarios' schedules and check every property")
         {
             scenarios, variant, iterations, timeBudget, strategy, seed, maxSteps, report, junit, output, parallel, shard, perSeed,
-            exhaustive, preemptionBound, delayBound, maxSchedules, estimate, force, requireSites,
+            exhaustive, preemptionBound, delayBound, maxSchedules, estimate, force, requireSites, noPin,
         };
         command.SetAction(parse => Execute(context, new Request(
             parse.GetValue(scenarios) ?? [],
@@ -114,7 +119,8 @@ public static class CheckCommand
             parse.GetValue(delayBound),
             parse.GetValue(estimate),
             parse.GetValue(force),
-            parse.GetValue(requireSites))));
+            parse.GetValue(requireSites),
+            parse.GetValue(noPin))));
         return command;
     }
 
@@ -138,7 +144,8 @@ public static class CheckCommand
         int? DelayBound = null,
         int? Estimate = null,
         bool Force = false,
-        bool RequireSites = false);
+        bool RequireSites = false,
+        bool NoPin = false);
 
     private static int Execute(CliContext context, Request request)
     {
@@ -261,6 +268,7 @@ public static class CheckCommand
                 SchedulesPerSeed = request.SchedulesPerSeed ?? CheckOptions.DefaultSchedulesPerSeed,
                 Exhaustive = exhaustive,
                 RequireSites = request.RequireSites,
+                PinWorkers = !request.NoPin,
             };
             if (exhaustive is not null)
             {

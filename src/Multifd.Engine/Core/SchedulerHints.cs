@@ -15,7 +15,7 @@ namespace Multifd.Engine.Core;
 /// <item><see cref="Point"/>: a scheduling decision of the calling thread, where a primitive implemented without a
 /// controlled lock needs one (a thread about to take a semaphore's count that another thread could take first).</item>
 /// <item><see cref="ThreadStarting"/>: what a QEMU thread runs first on its own OS thread. It makes no decision; the
-/// checker installs it separately (<see cref="InstallThreadStart"/>) to keep a parallel worker's threads on its CPU.</item>
+/// checker installs it separately (<see cref="InstallThreadStart"/>) to keep a worker's threads on its CPU.</item>
 /// </list>
 /// </remarks>
 public static class SchedulerHints

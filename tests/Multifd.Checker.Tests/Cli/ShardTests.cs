@@ -49,6 +49,30 @@ public class ShardTests
     }
 
     [Fact]
+    public void NoPinLeavesTheThreadsFreeAndTheDefaultPinsThem()
+    {
+        using var folder = new TempFolder();
+        var before = CorePinning.ThreadsPinned;
+        var free = CliRunner.Run("check", "--iterations", "10", "--no-pin", "--report", folder.File("free.json"));
+        var pinnedByFree = CorePinning.ThreadsPinned - before;
+        var pinned = CliRunner.Run("check", "--iterations", "10", "--report", folder.File("pinned.json"));
+        var pinnedByDefault = CorePinning.ThreadsPinned - before - pinnedByFree;
+
+        Assert.True(free.ExitCode == 0, free.ToString());
+        Assert.True(pinned.ExitCode == 0, pinned.ToString());
+        Assert.Equal(0, pinnedByFree);
+        if (CorePinning.AllowedCpus().Count >= 2)
+        {
+            Assert.True(pinnedByDefault >= 20, $"{pinnedByDefault} threads pinned over 10 schedules");
+        }
+
+        foreach (var field in new[] { "decisionsPerSchedule", "outcomes", "situations", "peakQueued" })
+        {
+            Assert.Equal(Report(folder.File("free.json"))[field]!.ToJsonString(), Report(folder.File("pinned.json"))[field]!.ToJsonString());
+        }
+    }
+
+    [Fact]
     public void ParallelTwoReportsTheSameCountsAsOne()
     {
         using var folder = new TempFolder();

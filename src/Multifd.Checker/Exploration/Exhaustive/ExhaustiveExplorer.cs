@@ -76,6 +76,7 @@ public static partial class Explorer
             : new ScheduleTree(search.PreemptionBound, search.DelayBound, search.MaxSchedules, options.TimeBudgetSeconds, options.MaxSteps);
         var collector = new Collector(options);
         var configuration = Configure(options with { Strategy = "random", Iterations = int.MaxValue, TimeBudgetSeconds = null });
+        using var pinned = CorePinning.Enter(CorePinning.CpuFor(0, 1, options.PinWorkers));
         var stopwatch = Stopwatch.StartNew();
         using var engine = TestingEngine.Create(configuration, collector.Iteration);
         engine.SetLogger(new MemoryLogger(VerbosityLevel.Error));
