@@ -18,12 +18,10 @@ public sealed record RateSample(string Workload, int Schedules, double Seconds, 
 /// pinned would flatter the model.
 /// </remarks>
 /// <param name="BareRounds">Rounds of the bare workload, tuned to the default scenario's decisions per schedule.</param>
-/// <param name="Ratio">Median decisions/s of the default scenario over the median of the faster bare workload (a).</param>
 public sealed record CoyoteCost(
     int BareRounds,
     RateSample Bare,
     RateSample Model,
-    double Ratio,
     IReadOnlyList<RateSample> BareSamples,
     IReadOnlyList<RateSample> ModelSamples,
     RateSample BareAsManyThreads,
@@ -32,6 +30,9 @@ public sealed record CoyoteCost(
     RateSample BareAsManyThreadsFree,
     RateSample BareFixedFree)
 {
+    /// <summary>Median decisions/s of the default scenario over the median of the faster bare workload (a).</summary>
+    public double Ratio => Model.DecisionsPerSecond / BareReference.DecisionsPerSecond;
+
     /// <summary>(a): the faster of the bare workload pinned and free.</summary>
     public RateSample BareReference => Faster(Bare, BareFree);
 

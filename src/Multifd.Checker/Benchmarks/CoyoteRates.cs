@@ -138,10 +138,8 @@ public static class CoyoteRates
             bareFixedFree.Add(Bare(free, BareWorkload.FewThreads, BareWorkload.FixedRounds, schedules));
         }
 
-        var modelMedian = MedianByRate(scenario);
-        var cost = new CoyoteCost(rounds, MedianByRate(bare), modelMedian, 0, bare, scenario, MedianByRate(bareMany),
+        return new CoyoteCost(rounds, MedianByRate(bare), MedianByRate(scenario), bare, scenario, MedianByRate(bareMany),
             MedianByRate(bareFixed), MedianByRate(bareFree), MedianByRate(bareManyFree), MedianByRate(bareFixedFree));
-        return cost with { Ratio = modelMedian.DecisionsPerSecond / cost.BareReference.DecisionsPerSecond };
     }
 
     /// <summary>

@@ -42,13 +42,7 @@ public static class CorePinning
     /// </summary>
     public static IReadOnlyList<int> AllowedCpus()
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            return [];
-        }
-
-        var mask = new byte[MaskBytes];
-        if (sched_getaffinity(0, MaskBytes, mask) != 0)
+        if (CurrentMask() is not { } mask)
         {
             return [];
         }
@@ -147,6 +141,7 @@ public static class CorePinning
         }
     }
 
+    /// <summary>The calling thread's affinity mask, or null where it cannot be read (not Linux).</summary>
     private static byte[]? CurrentMask()
     {
         if (!OperatingSystem.IsLinux())
