@@ -7,8 +7,12 @@ namespace Multifd.Simulation;
 /// <remarks>Coyote's calls do nothing outside a controlled test, so the same hooks serve real-thread runs.</remarks>
 public static class CoyoteHints
 {
-    public static void Install() => SchedulerHints.Install(SchedulingPoint.Suppress, SchedulingPoint.Resume,
-        SchedulingPoint.Interleave, PlainMonitor.Enter, PlainMonitor.Exit);
+    public static void Install()
+    {
+        SchedulerHints.Install(SchedulingPoint.Suppress, SchedulingPoint.Resume, SchedulingPoint.Interleave,
+            PlainMonitor.Enter, PlainMonitor.Exit);
+        SchedulerHints.InstallMutexGate(CoyoteMutexGate.Create);
+    }
 }
 
 /// <summary>

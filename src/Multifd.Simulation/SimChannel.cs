@@ -1,3 +1,4 @@
+using Multifd.Engine.Core;
 using Multifd.Engine.Ports;
 using Multifd.Engine.Wire;
 
@@ -11,7 +12,7 @@ namespace Multifd.Simulation;
 /// </summary>
 public sealed class SimChannel : IMigrationChannel
 {
-    private readonly object gate = new();
+    private readonly IMutexGate gate = SchedulerHints.NewMutexGate(); // as a QemuMutex's: Coyote's monitor, or its cheaper equal
     private readonly Queue<byte[]> segments = new();
     private readonly int capacityBytes;
     private readonly FaultPlan faults;
@@ -47,7 +48,7 @@ public sealed class SimChannel : IMigrationChannel
     {
         if (writeFault is { } wf && faults.Fires(wf, Side.Source, $"{Name} write of {bytes.Length} bytes"))
         {
-            lock (gate)
+            using (gate.Hold())
             {
                 // The main channel "ends early": a clean end of stream; a multifd channel breaks.
                 writerClosed |= wf == Fault.MainChannelEof;
@@ -70,7 +71,7 @@ public sealed class SimChannel : IMigrationChannel
         }
 
         var segment = copy ? bytes.ToArray() : shared!;
-        lock (gate)
+        using (gate.Hold())
         {
             while (capacityBytes > 0 && bufferedBytes > 0 && bufferedBytes + segment.Length > capacityBytes
                    && !shutdown && !broken)
@@ -113,7 +114,7 @@ public sealed class SimChannel : IMigrationChannel
             return -Errno.EIO;
         }
 
-        lock (gate)
+        using (gate.Hold())
         {
             while (segments.Count == 0 && !writerClosed && !broken && !shutdown && !readFails)
             {
@@ -167,7 +168,7 @@ public sealed class SimChannel : IMigrationChannel
 
     public void CloseWrite()
     {
-        lock (gate)
+        using (gate.Hold())
         {
             writerClosed = true;
             readable = true;
@@ -178,7 +179,7 @@ public sealed class SimChannel : IMigrationChannel
     /// <summary>The connection breaks now (a fault landing between two events): writes fail, the reader gets the bytes written before, then an error.</summary>
     public void Break()
     {
-        lock (gate)
+        using (gate.Hold())
         {
             broken = true;
             readable = true;
@@ -189,7 +190,7 @@ public sealed class SimChannel : IMigrationChannel
     /// <summary>The reader's next read fails with EIO (a fault landing between two events), blocked or not.</summary>
     public void FailNextRead()
     {
-        lock (gate)
+        using (gate.Hold())
         {
             readFails = true;
             readable = true;
@@ -199,7 +200,7 @@ public sealed class SimChannel : IMigrationChannel
 
     public void Shutdown()
     {
-        lock (gate)
+        using (gate.Hold())
         {
             shutdown = true;
             readable = true;

@@ -17,15 +17,15 @@ internal sealed class WaitQueue
     private readonly List<TaskCompletionSource> waiters = []; // protected by the caller's monitor
 
     /// <summary>Releases <paramref name="gate"/> (entered once by the caller), waits for a wakeup, enters it again.</summary>
-    public void Wait(object gate)
+    public void Wait(IMutexGate gate)
     {
         var wake = new TaskCompletionSource();
         waiters.Add(wake);
-        Monitor.Exit(gate);
+        gate.Exit();
         wake.Task.Wait();
         using (SchedulerHints.NoPoints())
         {
-            Monitor.Enter(gate);
+            gate.Enter();
         }
     }
 

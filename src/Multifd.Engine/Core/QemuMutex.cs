@@ -5,7 +5,7 @@ namespace Multifd.Engine.Core;
 /// </summary>
 public sealed class QemuMutex
 {
-    private readonly object gate = new();
+    private readonly IMutexGate gate = SchedulerHints.NewMutexGate();
     private readonly Action<QemuMutex>? onLocked;
 
     public QemuMutex(string name, Action<QemuMutex>? onLocked = null, string? device = null)
@@ -48,12 +48,12 @@ public sealed class QemuMutex
         {
             using (SchedulerHints.NoPoints())
             {
-                Monitor.Enter(gate);
+                gate.Enter();
             }
         }
         else
         {
-            Monitor.Enter(gate);
+            gate.Enter();
         }
 
         Owner = self;
@@ -66,7 +66,7 @@ public sealed class QemuMutex
         QemuAssert.That(HeldByCurrentThread, $"{QemuThread.Current}: qemu_mutex_unlock({Name}) without holding it");
         QemuThread.Current.HeldMutexes.Remove(QualifiedName);
         Owner = null;
-        Monitor.Exit(gate);
+        gate.Exit();
     }
 
     /// <summary>

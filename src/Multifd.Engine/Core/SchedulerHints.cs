@@ -26,6 +26,7 @@ public static class SchedulerHints
     private static Action<object>? enterPlain;
     private static Action<object>? exitPlain;
     private static Action? threadStarting;
+    private static Func<IMutexGate?>? newMutexGate;
 
     /// <summary>
     /// Installs the scheduler's hooks (idempotent; the same hooks for every run in the process): its decision controls,
@@ -40,6 +41,15 @@ public static class SchedulerHints
         enterPlain = enterPlainMonitor;
         exitPlain = exitPlainMonitor;
     }
+
+    /// <summary>
+    /// Installs how a <see cref="QemuMutex"/> gets its lock (idempotent): a factory that returns null leaves the mutex
+    /// on a plain <see cref="Monitor"/>, which a controlled scheduler's rewriting controls as it controls any monitor.
+    /// </summary>
+    public static void InstallMutexGate(Func<IMutexGate?> factory) => newMutexGate = factory;
+
+    /// <summary>The lock of a new <see cref="QemuMutex"/>: the installed scheduler's, else a monitor.</summary>
+    public static IMutexGate NewMutexGate() => newMutexGate?.Invoke() ?? new MonitorGate();
 
     /// <summary>
     /// Installs what every QEMU thread runs first, on its own thread (the harness keeps a worker's threads on its CPU).
@@ -98,4 +108,38 @@ public static class SchedulerHints
     {
         public void Dispose() => resume?.Invoke();
     }
+}
+
+/// <summary>The lock under a <see cref="QemuMutex"/>: entered by one thread at a time, never recursively.</summary>
+public interface IMutexGate
+{
+    void Enter();
+
+    void Exit();
+}
+
+public static class MutexGateExtensions
+{
+    /// <summary>Enters the gate until the scope is disposed (as a <c>lock</c> statement does).</summary>
+    public static HeldGate Hold(this IMutexGate gate)
+    {
+        gate.Enter();
+        return new HeldGate(gate);
+    }
+}
+
+public readonly struct HeldGate(IMutexGate gate) : IDisposable
+{
+    public void Dispose() => gate.Exit();
+}
+
+/// <summary>
+/// A mutex's lock as a monitor on itself. Under Coyote this assembly is rewritten, so the monitor is Coyote's controlled
+/// one (a scheduling decision where a free lock is taken, a pause where it is held); on real threads it is the runtime's.
+/// </summary>
+public sealed class MonitorGate : IMutexGate
+{
+    public void Enter() => Monitor.Enter(this);
+
+    public void Exit() => Monitor.Exit(this);
 }
