@@ -12,6 +12,7 @@ public static class CoyoteHints
         SchedulerHints.Install(SchedulingPoint.Suppress, SchedulingPoint.Resume, SchedulingPoint.Interleave,
             PlainMonitor.Enter, PlainMonitor.Exit);
         SchedulerHints.InstallMutexGate(CoyoteMutexGate.Create);
+        SchedulerHints.InstallWakeup(CoyoteWakeup.Create);
     }
 }
 

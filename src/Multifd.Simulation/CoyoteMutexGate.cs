@@ -28,7 +28,7 @@ namespace Multifd.Simulation;
 [Microsoft.Coyote.Rewriting.SkipRewriting("the controlled lock of QemuMutex: calls Coyote's runtime itself")]
 public sealed class CoyoteMutexGate : IMutexGate
 {
-    private static readonly Internals? Coyote = Internals.Find();
+    internal static readonly Internals? Coyote = Internals.Find();
     private static int nextResource;
     private static long acquisitions;
 
@@ -102,7 +102,7 @@ public sealed class CoyoteMutexGate : IMutexGate
     }
 
     /// <summary>Coyote's internal members this gate calls, compiled into delegates.</summary>
-    private sealed class Internals
+    internal sealed class Internals
     {
         public required Func<object> Current { get; init; }
         public required Func<object, bool> IsInterleaving { get; init; }
@@ -111,6 +111,7 @@ public sealed class CoyoteMutexGate : IMutexGate
         public required Action<object, object?, int> Schedule { get; init; }
         public required Action<object, Guid> PauseOn { get; init; }
         public required Action<object, Guid> EnableOn { get; init; }
+        public required Action<object, object, Func<bool>> PauseUntil { get; init; }
         public required int Acquire { get; init; }
         public required int Pause { get; init; }
 
@@ -150,8 +151,10 @@ public sealed class CoyoteMutexGate : IMutexGate
                 [operationType, pointType, typeof(bool), typeof(bool)]);
             var pause = operationType.GetMethod("PauseWithResource", Any | BindingFlags.Instance, [typeof(Guid)]);
             var enable = operationType.GetMethod("TryEnable", Any | BindingFlags.Instance, [typeof(Guid)]);
+            var pauseUntil = runtimeType.GetMethod("PauseOperationUntil", Any | BindingFlags.Instance,
+                [operationType, typeof(Func<bool>), typeof(bool), typeof(string)]);
             if (current is null || policy is null || configuration is null || lockRaces?.FieldType != typeof(bool)
-                || executing is null || schedule is null || pause is null || enable is null
+                || executing is null || schedule is null || pause is null || enable is null || pauseUntil is null
                 || !Enum.TryParse(policyType, "Interleaving", out var interleaving)
                 || !Enum.TryParse(pointType, "Acquire", out var acquire) || !Enum.TryParse(pointType, "Pause", out var pausePoint))
             {
@@ -162,6 +165,7 @@ public sealed class CoyoteMutexGate : IMutexGate
             var op = Expression.Parameter(typeof(object), "op");
             var type = Expression.Parameter(typeof(int), "type");
             var id = Expression.Parameter(typeof(Guid), "resource");
+            var condition = Expression.Parameter(typeof(Func<bool>), "condition");
             var typedRuntime = Expression.Convert(rt, runtimeType);
             var typedOp = Expression.Convert(op, operationType);
             return new Internals
@@ -181,6 +185,9 @@ public sealed class CoyoteMutexGate : IMutexGate
                 PauseOn = Expression.Lambda<Action<object, Guid>>(Expression.Call(typedOp, pause, id), op, id).Compile(),
                 EnableOn = Expression.Lambda<Action<object, Guid>>(
                     Expression.Call(typedOp, enable, id), op, id).Compile(),
+                PauseUntil = Expression.Lambda<Action<object, object, Func<bool>>>(
+                    Expression.Call(typedRuntime, pauseUntil, typedOp, condition, Expression.Constant(true),
+                        Expression.Constant("a wake-up", typeof(string))), rt, op, condition).Compile(),
                 Acquire = Convert.ToInt32(acquire, System.Globalization.CultureInfo.InvariantCulture),
                 Pause = Convert.ToInt32(pausePoint, System.Globalization.CultureInfo.InvariantCulture),
             };

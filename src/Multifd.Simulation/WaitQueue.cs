@@ -14,15 +14,15 @@ namespace Multifd.Simulation;
 /// </remarks>
 internal sealed class WaitQueue
 {
-    private readonly List<TaskCompletionSource> waiters = []; // protected by the caller's monitor
+    private readonly List<IWakeup> waiters = []; // protected by the caller's monitor
 
     /// <summary>Releases <paramref name="gate"/> (entered once by the caller), waits for a wakeup, enters it again.</summary>
     public void Wait(IMutexGate gate)
     {
-        var wake = new TaskCompletionSource();
+        var wake = SchedulerHints.NewWakeup();
         waiters.Add(wake);
         gate.Exit();
-        wake.Task.Wait();
+        wake.Wait();
         using (SchedulerHints.NoPoints())
         {
             gate.Enter();
@@ -34,7 +34,7 @@ internal sealed class WaitQueue
     {
         foreach (var wake in waiters)
         {
-            wake.SetResult();
+            wake.Set();
         }
 
         waiters.Clear();

@@ -15,7 +15,7 @@ namespace Multifd.Engine.Core;
 /// </remarks>
 public sealed class QemuCond
 {
-    private readonly Queue<TaskCompletionSource> waiters = new(); // protected by Mutex
+    private readonly Queue<IWakeup> waiters = new(); // protected by Mutex
 
     private readonly Func<bool>? spuriousWakeup;
     private readonly Action<QemuCond>? onWait;
@@ -49,10 +49,10 @@ public sealed class QemuCond
         }
 
         // Enqueued while the mutex is held, so a signaller (who needs the mutex) sees this thread: no lost wakeup.
-        var wake = new TaskCompletionSource();
+        var wake = SchedulerHints.NewWakeup();
         waiters.Enqueue(wake);
         Mutex.Unlock();
-        wake.Task.Wait();
+        wake.Wait();
         Mutex.Relock();
     }
 
@@ -68,7 +68,7 @@ public sealed class QemuCond
             $"{QemuThread.Current}: qemu_cond_signal({Name}) without holding {Mutex.Name}");
         while (waiters.TryDequeue(out var waiter))
         {
-            waiter.SetResult();
+            waiter.Set();
             if (!all)
             {
                 return;

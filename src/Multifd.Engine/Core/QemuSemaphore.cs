@@ -12,7 +12,7 @@ namespace Multifd.Engine.Core;
 public sealed class QemuSemaphore(string name, int initial = 0, Action<QemuSemaphore>? onBlock = null)
 {
     private readonly object gate = new();
-    private readonly Queue<TaskCompletionSource> waiters = new(); // protected by gate
+    private readonly Queue<IWakeup> waiters = new(); // protected by gate
     private int count = initial; // protected by gate
 
     public string Name { get; } = name;
@@ -24,7 +24,7 @@ public sealed class QemuSemaphore(string name, int initial = 0, Action<QemuSemap
             count++;
             if (waiters.TryDequeue(out var waiter))
             {
-                waiter.SetResult();
+                waiter.Set();
             }
         }
     }
@@ -38,7 +38,7 @@ public sealed class QemuSemaphore(string name, int initial = 0, Action<QemuSemap
 
         while (true)
         {
-            TaskCompletionSource wake;
+            IWakeup wake;
             using (SchedulerHints.Plain(gate))
             {
                 if (count > 0)
@@ -47,12 +47,12 @@ public sealed class QemuSemaphore(string name, int initial = 0, Action<QemuSemap
                     return;
                 }
 
-                wake = new TaskCompletionSource();
+                wake = SchedulerHints.NewWakeup();
                 waiters.Enqueue(wake);
             }
 
             onBlock?.Invoke(this);
-            wake.Task.Wait();
+            wake.Wait();
         }
     }
 

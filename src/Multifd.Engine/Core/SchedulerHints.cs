@@ -27,6 +27,7 @@ public static class SchedulerHints
     private static Action<object>? exitPlain;
     private static Action? threadStarting;
     private static Func<IMutexGate?>? newMutexGate;
+    private static Func<IWakeup?>? newWakeup;
 
     /// <summary>
     /// Installs the scheduler's hooks (idempotent; the same hooks for every run in the process): its decision controls,
@@ -50,6 +51,15 @@ public static class SchedulerHints
 
     /// <summary>The lock of a new <see cref="QemuMutex"/>: the installed scheduler's, else a monitor.</summary>
     public static IMutexGate NewMutexGate() => newMutexGate?.Invoke() ?? new MonitorGate();
+
+    /// <summary>
+    /// Installs how a blocked thread waits for its wake-up (idempotent): a factory that returns null leaves the wait on
+    /// a task (<see cref="TaskWakeup"/>), which a controlled scheduler's rewriting controls as any task wait.
+    /// </summary>
+    public static void InstallWakeup(Func<IWakeup?> factory) => newWakeup = factory;
+
+    /// <summary>A wake-up for the calling thread to wait on once: the installed scheduler's, else a task's.</summary>
+    public static IWakeup NewWakeup() => newWakeup?.Invoke() ?? new TaskWakeup();
 
     /// <summary>
     /// Installs what every QEMU thread runs first, on its own thread (the harness keeps a worker's threads on its CPU).
@@ -142,4 +152,28 @@ public sealed class MonitorGate : IMutexGate
     public void Enter() => Monitor.Enter(this);
 
     public void Exit() => Monitor.Exit(this);
+}
+
+/// <summary>
+/// A one-shot wake-up: created by the thread that will wait on it (once), set by another thread (once, under the lock
+/// that also queued it).
+/// </summary>
+public interface IWakeup
+{
+    void Set();
+
+    void Wait();
+}
+
+/// <summary>
+/// A wake-up as a task completion source. Under Coyote this assembly is rewritten, so the wait is Coyote's controlled
+/// task wait (a Pause decision until the task completes); on real threads it is the runtime's.
+/// </summary>
+public sealed class TaskWakeup : IWakeup
+{
+    private readonly TaskCompletionSource source = new();
+
+    public void Set() => source.SetResult();
+
+    public void Wait() => source.Task.Wait();
 }
