@@ -73,6 +73,12 @@ public sealed class CoyoteMutexGate : IMutexGate
         ready.Add(op!);
         c.PauseOn(op!, resource);
         c.Schedule(runtime, op, c.Pause);
+        if (!ReferenceEquals(owner, op))
+        {
+            // The schedule ended while this thread waited (Coyote detached) and nobody handed the lock over: end the
+            // thread as Coyote's interrupt would, rather than run on as if it held the lock.
+            throw new ThreadInterruptedException();
+        }
     }
 
     public void Exit()

@@ -31,6 +31,11 @@ public sealed class SiteProfiler : IScheduleChooser
         "QemuMutex", "Guard", "QemuCond", "QemuSemaphore", "Bql", "QemuThread", "WaitQueue", "QemuThreadPool", "SchedulerHints",
     ];
 
+    // Our stand-ins for Coyote's monitor and task wait: counted as Coyote's frames, so a decision is charged to the
+    // primitive that locked or waited (QemuMutex, SimChannel, WaitQueue, ...) as it was with Coyote's own.
+    private static readonly HashSet<Type> CoyoteStandIns =
+        [typeof(CoyoteMutexGate), typeof(CoyoteWakeup), typeof(Engine.Core.HeldGate), typeof(Engine.Core.MutexGateExtensions)];
+
     private readonly Random random;
     private readonly int schedules;
     private readonly Dictionary<(string, string), long> counts = new();
@@ -71,7 +76,8 @@ public sealed class SiteProfiler : IScheduleChooser
         foreach (var frame in new StackTrace(1, false).GetFrames())
         {
             var type = frame.GetMethod()?.DeclaringType;
-            if (type?.Namespace is not { } ns || !ns.StartsWith("Multifd.", StringComparison.Ordinal) || type == typeof(SiteProfiler) || type.Assembly.IsDynamic)
+            if (type?.Namespace is not { } ns || !ns.StartsWith("Multifd.", StringComparison.Ordinal) || type == typeof(SiteProfiler) || type.Assembly.IsDynamic
+                || CoyoteStandIns.Contains(type))
             {
                 continue;
             }
