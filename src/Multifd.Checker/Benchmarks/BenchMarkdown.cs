@@ -132,7 +132,7 @@ public static class BenchMarkdown
             [
                 [I(m.Small.Schedules), Mib(m.Small.ManagedBytes), Mib(m.Small.WorkingSetBytes)],
                 [I(m.Large.Schedules), Mib(m.Large.ManagedBytes), Mib(m.Large.WorkingSetBytes)],
-                ["growth", m.ManagedGrowth.ToString("+0.0%;-0.0%", CultureInfo.InvariantCulture), m.WorkingSetGrowth.ToString("+0.0%;-0.0%", CultureInfo.InvariantCulture)],
+                ["growth", SignedPercent(m.ManagedGrowth), SignedPercent(m.WorkingSetGrowth)],
             ]);
             Line(md, $"Peak working set of the whole bench process: {Mib(m.PeakWorkingSetBytes)} MiB.");
             Line(md);
@@ -223,4 +223,8 @@ public static class BenchMarkdown
     private static string Mib(long bytes) => (bytes / 1048576.0).ToString("F1", CultureInfo.InvariantCulture);
 
     private static string Maybe(double? v) => v is { } x ? N1(x) : "never";
+
+    /// <summary>A growth as "+2.2%" or "-1.7%"; one that rounds to zero as "+0.0%" (not "-+0.0%" for a tiny negative).</summary>
+    public static string SignedPercent(double growth) =>
+        (Math.Round(growth, 3) + 0.0).ToString("+0.0%;-0.0%", CultureInfo.InvariantCulture);
 }

@@ -362,7 +362,7 @@ public static class BenchRunner
         if (r.Memory is { } m)
         {
             yield return new TargetCheck($"memory flat (+-10%) from {m.Small.Schedules} to {m.Large.Schedules} schedules",
-                F($"managed heap {m.ManagedGrowth:+0.0%;-0.0%}, working set {m.WorkingSetGrowth:+0.0%;-0.0%}"), Math.Abs(m.ManagedGrowth) <= 0.10);
+                F($"managed heap {BenchMarkdown.SignedPercent(m.ManagedGrowth)}, working set {BenchMarkdown.SignedPercent(m.WorkingSetGrowth)}"), Math.Abs(m.ManagedGrowth) <= 0.10);
         }
     }
 

@@ -53,6 +53,14 @@ public class BenchTests
         Assert.Equal(0, cost.ThreadsLeaked);
     }
 
+    [Theory]
+    [InlineData(0.022, "+2.2%")]
+    [InlineData(-0.017, "-1.7%")]
+    [InlineData(-0.0001, "+0.0%")] // a tiny negative growth once printed as "-+0.0%"
+    [InlineData(0.0, "+0.0%")]
+    public void GrowthIsPrintedWithOneSign(double growth, string expected) =>
+        Assert.Equal(expected, BenchMarkdown.SignedPercent(growth));
+
     [Fact]
     public void KnownBugsAreTheManifestsBugEntriesWithAVariant()
     {
