@@ -127,7 +127,8 @@ public sealed class CoyoteMutexGate : IMutexGate
             {
                 return Build();
             }
-            catch (Exception e) when (e is AmbiguousMatchException or ArgumentException or InvalidOperationException)
+            catch (Exception e) when (e is AmbiguousMatchException or ArgumentException or InvalidOperationException
+                or NotSupportedException or MemberAccessException)
             {
                 return null;
             }
