@@ -35,7 +35,7 @@ public sealed class CoyoteWakeup : IWakeup
     /// <summary>A wake-up for the calling thread, or null (the engine's task wake-up) outside an interleaving test.</summary>
     public static IWakeup? Create()
     {
-        if (CoyoteMutexGate.Coyote is not { } c)
+        if (CoyoteInternals.Instance is not { } c)
         {
             return null;
         }
@@ -53,7 +53,7 @@ public sealed class CoyoteWakeup : IWakeup
             return; // as a wait on a completed task: no decision
         }
 
-        var c = CoyoteMutexGate.Coyote!;
+        var c = CoyoteInternals.Instance!;
         var op = c.ExecutingOperation(runtime)
             ?? throw new InvalidOperationException("a controlled wake-up waited on by a thread Coyote does not control");
         Interlocked.Increment(ref waits);
