@@ -42,7 +42,7 @@ public sealed class MultifdRecv
     {
         qemu.Trace(new RecvThreadStart(p.Id));
         ulong packetsRecved = 0; // p->packets_recved: every packet whose header passed (device state too)
-        var reader = new QemuFileReader(p.Channel);
+        using var reader = new QemuFileReader(p.Channel);
         LoadError? error = null;
         var header = new byte[MultifdWire.HeaderSize];
         while (error is null)

@@ -541,7 +541,7 @@ public sealed class SourceMigration
     /// <remarks>Simplification: the return-path thread's reading runs here, inline.</remarks>
     private bool WaitReturnPathShut()
     {
-        var reader = new QemuFileReader(world.ReturnPath!);
+        using var reader = new QemuFileReader(world.ReturnPath!);
         var type = reader.GetBe16();
         var len = reader.GetBe16();
         var status = reader.GetBe32();

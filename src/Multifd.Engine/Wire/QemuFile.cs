@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using Multifd.Engine.Ports;
 
@@ -88,24 +89,48 @@ public delegate int FdWrite(ReadOnlySpan<byte> bytes);
 /// A QEMUFile for reading, buffered like QEMU's (one channel read fills the buffer). At end of stream or on a
 /// channel error the gets return 0 and <see cref="Error"/> is set, as qemu_get_* do.
 /// </summary>
-public sealed class QemuFileReader
+/// <remarks>A channel reader's buffer of <see cref="PooledFromBytes"/> or more (QEMU's 32 KiB IO_BUF_SIZE for the
+/// multifd and return-path channels, three a schedule) is rented from the shared pool and returned by
+/// <see cref="Dispose"/>; a reader not disposed only leaves its buffer to the garbage collector.</remarks>
+public sealed class QemuFileReader : IDisposable
 {
+    /// <summary>Channel buffers at least this large are pooled.</summary>
+    public const int PooledFromBytes = 4096;
+
     private readonly IMigrationChannel? channel;
-    private readonly byte[] buffer;
+    private readonly int capacity;
+    private byte[] buffer;
+    private bool pooled;
     private int start;
     private int end;
 
     public QemuFileReader(IMigrationChannel channel, int bufferSize = 32768)
     {
         this.channel = channel;
-        buffer = new byte[bufferSize];
+        capacity = bufferSize;
+        pooled = bufferSize >= PooledFromBytes;
+        buffer = pooled ? ArrayPool<byte>.Shared.Rent(bufferSize) : new byte[bufferSize];
     }
 
     /// <summary>An in-memory QEMUFile over <paramref name="bytes"/> (qio_channel_buffer).</summary>
     public QemuFileReader(byte[] bytes)
     {
         buffer = bytes;
+        capacity = bytes.Length;
         end = bytes.Length;
+    }
+
+    /// <summary>Returns a pooled buffer (once); the reader reads nothing more after it.</summary>
+    public void Dispose()
+    {
+        var rented = buffer;
+        buffer = [];
+        start = end = 0;
+        if (pooled)
+        {
+            pooled = false;
+            ArrayPool<byte>.Shared.Return(rented);
+        }
     }
 
     public int Error { get; private set; }
@@ -227,7 +252,7 @@ public sealed class QemuFileReader
             return false;
         }
 
-        var n = channel.Read(buffer);
+        var n = channel.Read(buffer.AsSpan(0, Math.Min(capacity, buffer.Length)));
         if (n <= 0)
         {
             AtEof = n == 0;

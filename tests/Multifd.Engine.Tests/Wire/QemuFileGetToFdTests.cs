@@ -39,6 +39,26 @@ public class QemuFileGetToFdTests
     }
 
     [Fact]
+    public void APooledBufferReadsWhatAnOwnedOneReadsAndNothingAfterDispose()
+    {
+        // 32 KiB (QEMU's IO_BUF_SIZE) is rented from the pool; the channel is read no further than the size asked for
+        var (pooled, pooledLog) = Stream(40_000, 32768);
+        var (owned, ownedLog) = Stream(40_000, QemuFileReader.PooledFromBytes - 1);
+        var a = new byte[40_000];
+        var b = new byte[40_000];
+        Assert.Equal(1, pooled.ReadAllEof(a));
+        Assert.Equal(1, owned.ReadAllEof(b));
+        Assert.Equal(b, a);
+        Assert.Equal(["read 32768", "read 7232"], pooledLog);
+        Assert.Equal(10, ownedLog.Count); // 9 x 4095 + 3145
+
+        pooled.Dispose();
+        pooled.Dispose(); // returned once
+        Assert.Equal(0, pooled.GetByte());
+        Assert.NotEqual(0, pooled.Error);
+    }
+
+    [Fact]
     public void WritesAndRefillsInterleave()
     {
         var (reader, log) = Stream(80, 32);
