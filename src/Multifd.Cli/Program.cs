@@ -14,6 +14,11 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        if (args is [WorkerEntry.CommandName])
+        {
+            return WorkerEntry.Run();
+        }
+
         using var interruption = Interruption.ForProcess(Console.Error);
         return Run(args, Console.Out, Console.Error, interruption);
     }

@@ -115,12 +115,19 @@ public static class BenchMarkdown
             Table(md, ["workers", "schedules", "s", "schedules/s", "cores busy (CPU s / s)"],
             [
                 ["1 (pinned to a CPU)", I(p.One.Schedules), N1(p.One.Seconds), N1(p.One.SchedulesPerSecond), N2(p.OneCores)],
-                ["2 (each pinned to a CPU)", I(p.Two.Schedules), N1(p.Two.Seconds), N1(p.Two.SchedulesPerSecond), N2(p.TwoCores)],
+                ["2 worker processes, each pinned to a CPU", I(p.Two.Schedules), N1(p.Two.Seconds), N1(p.Two.SchedulesPerSecond), N2(p.TwoCores)],
                 ["speedup", "", "", X(p.Speedup), ""],
                 ["1, not pinned (--no-pin)", I(p.OneFree.Schedules), N1(p.OneFree.Seconds), N1(p.OneFree.SchedulesPerSecond), N2(p.OneFreeCores)],
-                ["2, not pinned", I(p.TwoFree.Schedules), N1(p.TwoFree.Seconds), N1(p.TwoFree.SchedulesPerSecond), N2(p.TwoFreeCores)],
+                ["2 worker processes, not pinned", I(p.TwoFree.Schedules), N1(p.TwoFree.Seconds), N1(p.TwoFree.SchedulesPerSecond), N2(p.TwoFreeCores)],
                 ["speedup, not pinned", "", "", X(p.FreeSpeedup), ""],
                 ["1 pinned against 1 not pinned", "", "", X(p.PinnedGain), ""],
+                .. (p.TwoThreads is { } t
+                    ? new[]
+                    {
+                        new[] { "2 threads of one process, pinned", I(t.Schedules), N1(t.Seconds), N1(t.SchedulesPerSecond), N2(p.TwoThreadsCores) },
+                        ["speedup, threads", "", "", X(p.ThreadsSpeedup), ""],
+                    }
+                    : []),
             ]);
         }
 

@@ -9,7 +9,7 @@ public sealed record BenchOptions
         ("coyote", "(a)+(b) Coyote's bare cost against the default scenario, alternated, same strategy and decisions/schedule"),
         ("breakdown", "where the default scenario's decisions come from, by Coyote scheduling-point type"),
         ("sizes", "(c) cost per schedule at 1x2x1, 2x4x2 and 4x8x4 (devices x buffers x channels)"),
-        ("parallel", "check --parallel 2 against 1 on the default scenario"),
+        ("parallel", "check --parallel 2 (worker processes) against 1 on the default scenario, and 2 threads of one process"),
         ("memory", "(f) managed heap and working set after 1k and 10k schedules of the default scenario"),
         ("variants", "(d) schedules and seconds to the first violation per known-bug variant, seeds 1..5"),
         ("strategies", "(opt-in) schedules/s and time to each variant's bug for every strategy"),
@@ -67,7 +67,14 @@ public sealed record BenchOptions
 
     public TimeSpan StressGrace => TimeSpan.FromSeconds(Quick ? 1 : 2);
 
-    public int ParallelSchedules => Quick ? 200 : 800;
+    /// <summary>
+    /// Schedules per --parallel measurement: enough that the worker processes' start and warm-up (about 2 s of each
+    /// process's first blocks, docs/performance.md) does not decide the ratio, as in the long runs --parallel is for.
+    /// </summary>
+    public int ParallelSchedules => Quick ? 400 : 2000;
+
+    /// <summary>How `check --parallel` starts its worker processes (the CLI's own executable); null: worker threads only.</summary>
+    public Exploration.WorkerLaunch? WorkerProcess { get; init; }
 
     /// <summary>The two schedule counts at which memory is sampled, in one run.</summary>
     public (int Small, int Large) MemorySchedules => Quick ? (200, 2000) : (1000, 10000);

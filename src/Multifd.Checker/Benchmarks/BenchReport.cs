@@ -110,18 +110,24 @@ public sealed record StressCost(
 }
 
 /// <summary>
-/// check --parallel 2 against --parallel 1, the same schedules, in one run: as a check runs them (each worker's threads
-/// pinned to a CPU, waiting for their turn without spinning) and with the threads left free (<c>--no-pin</c>).
+/// check --parallel 2 against --parallel 1, the same schedules, in one run: as a check runs them (the second worker in
+/// a worker process of its own, started for the measurement; each worker's threads pinned to a CPU, waiting for their
+/// turn without spinning) and with the threads left free (<c>--no-pin</c>).
 /// </summary>
-/// <param name="OneCores">The process's CPU time over the wall time while one worker ran (cores kept busy).</param>
+/// <param name="OneCores">The CPU time of the process and its worker processes over the wall time while one worker ran (cores kept busy).</param>
 /// <param name="TwoCores">The same while two workers ran: below 2 on a 2-core machine when something else takes a core.</param>
 /// <param name="TwoFree">Two workers with their threads left free to run on any CPU (not pinned), for comparison.</param>
 /// <param name="TwoFreeCores">Cores busy while <paramref name="TwoFree"/> ran.</param>
 /// <param name="OneFree">One worker with its threads left free.</param>
 /// <param name="OneFreeCores">Cores busy while <paramref name="OneFree"/> ran.</param>
+/// <param name="TwoThreads">Two pinned workers as threads of one process (how --parallel ran before worker processes).</param>
+/// <param name="TwoThreadsCores">Cores busy while <paramref name="TwoThreads"/> ran.</param>
 public sealed record ParallelCost(RateSample One, RateSample Two, double OneCores, double TwoCores, RateSample TwoFree,
-    double TwoFreeCores, RateSample OneFree, double OneFreeCores)
+    double TwoFreeCores, RateSample OneFree, double OneFreeCores, RateSample? TwoThreads = null, double TwoThreadsCores = 0)
 {
+    /// <summary>Two worker threads in one process against one worker.</summary>
+    public double ThreadsSpeedup => TwoThreads is { } t ? Ratio(t, One) : 0;
+
     public double Speedup => Ratio(Two, One);
 
     /// <summary>Two free workers against one free worker.</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
@@ -59,7 +60,12 @@ public static class BenchRunner
             LoadAtStart = LoadAverage(),
         };
         var total = Stopwatch.StartNew();
-        var defaults = CheckOptions.For(ModelsFolder.LoadScenario("default")) with { Strategy = options.Strategy, Seed = 1 };
+        var defaults = CheckOptions.For(ModelsFolder.LoadScenario("default")) with
+        {
+            Strategy = options.Strategy,
+            Seed = 1,
+            WorkerProcess = options.WorkerProcess,
+        };
 
         if (options.Runs("coyote"))
         {
@@ -92,7 +98,7 @@ public static class BenchRunner
 
         if (options.Runs("parallel"))
         {
-            log("parallel: --parallel 1 and 2, pinned and not, alternated");
+            log("parallel: --parallel 1 and 2 (worker processes), pinned and not, and 2 threads of one process, alternated");
             report.Parallel = MeasureParallel(defaults, options);
         }
 
@@ -232,7 +238,8 @@ public static class BenchRunner
         var two = new List<RateSample>();
         var free = new List<RateSample>();
         var oneFree = new List<RateSample>();
-        var cpu = new double[4];
+        var threads = new List<RateSample>();
+        var cpu = new double[5];
         for (var i = 0; i < repeats; i++)
         {
             one.Add(Timed(() => CoyoteRates.Scenario(defaults, options.ParallelSchedules, "--parallel 1"), ref cpu[0]));
@@ -241,26 +248,61 @@ public static class BenchRunner
                 "--parallel 2, not pinned", parallel: 2), ref cpu[2]));
             oneFree.Add(Timed(() => CoyoteRates.Scenario(defaults with { PinWorkers = false }, options.ParallelSchedules,
                 "--parallel 1, not pinned"), ref cpu[3]));
+            if (defaults.WorkerProcess is not null)
+            {
+                threads.Add(Timed(() => CoyoteRates.Scenario(defaults with { WorkerProcess = null }, options.ParallelSchedules,
+                    "--parallel 2, threads of one process", parallel: 2), ref cpu[4]));
+            }
         }
 
         var oneSample = Pool(one);
         var twoSample = Pool(two);
         var freeSample = Pool(free);
         var oneFreeSample = Pool(oneFree);
+        var threadsSample = threads.Count > 0 ? Pool(threads) : null;
         return new ParallelCost(oneSample, twoSample, cpu[0] / oneSample.Seconds, cpu[1] / twoSample.Seconds, freeSample,
-            cpu[2] / freeSample.Seconds, oneFreeSample, cpu[3] / oneFreeSample.Seconds);
+            cpu[2] / freeSample.Seconds, oneFreeSample, cpu[3] / oneFreeSample.Seconds, threadsSample,
+            threadsSample is null ? 0 : cpu[4] / threadsSample.Seconds);
     }
 
-    /// <summary>Runs <paramref name="measure"/> and adds the process CPU seconds it took to <paramref name="cpuSeconds"/>.</summary>
+    /// <summary>
+    /// Runs <paramref name="measure"/> and adds the CPU seconds it took to <paramref name="cpuSeconds"/>: this process's
+    /// and that of the worker processes it started and waited for.
+    /// </summary>
     private static RateSample Timed(Func<RateSample> measure, ref double cpuSeconds)
     {
         using var self = Process.GetCurrentProcess();
-        var before = self.TotalProcessorTime;
+        var before = self.TotalProcessorTime.TotalSeconds + ChildrenCpuSeconds();
         var sample = measure();
         self.Refresh();
-        cpuSeconds += (self.TotalProcessorTime - before).TotalSeconds;
+        cpuSeconds += self.TotalProcessorTime.TotalSeconds + ChildrenCpuSeconds() - before;
         return sample;
     }
+
+    /// <summary>The CPU seconds of this process's ended children (Linux getrusage(RUSAGE_CHILDREN); 0 elsewhere).</summary>
+    private static double ChildrenCpuSeconds()
+    {
+        if (!OperatingSystem.IsLinux() || getrusage(-1, out var usage) != 0)
+        {
+            return 0;
+        }
+
+        return usage.UserSeconds + usage.UserMicroseconds / 1e6 + usage.SystemSeconds + usage.SystemMicroseconds / 1e6;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct RUsage
+    {
+        public long UserSeconds;
+        public long UserMicroseconds;
+        public long SystemSeconds;
+        public long SystemMicroseconds;
+        [MarshalAs(UnmanagedType.ByValArray, SizeConst = 14)]
+        public long[] Rest;
+    }
+
+    [DllImport("libc")]
+    private static extern int getrusage(int who, out RUsage usage);
 
     /// <summary>The first three fields of /proc/loadavg, or null where there is none.</summary>
     private static string? LoadAverage()

@@ -32,6 +32,13 @@ public sealed record CheckOptions
     public int Parallel { get; init; } = 1;
 
     /// <summary>
+    /// How to start a worker process. With it and <see cref="Parallel"/> N &gt;= 2, each of the N workers runs in a
+    /// process of its own (<see cref="Exploration.WorkerProcess"/>) and this one hands out the blocks; null: the N workers
+    /// are threads of this process (a lone worker always is). The schedules explored are the same either way.
+    /// </summary>
+    public WorkerLaunch? WorkerProcess { get; init; }
+
+    /// <summary>
     /// Keeps each worker's threads on a CPU of its own, waiting for their turn without spinning (Linux; see
     /// <see cref="CorePinning"/>); a lone worker stays on the CPU it started on. Changes where threads run and how they
     /// wait, never which schedules are explored. <c>check --no-pin</c> turns it off.

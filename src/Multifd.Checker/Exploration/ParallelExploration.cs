@@ -5,6 +5,9 @@ namespace Multifd.Checker.Exploration;
 /// <summary>
 /// Explores this shard's seed blocks with <see cref="CheckOptions.Parallel"/> workers, each running one block at a time
 /// with its own Coyote testing engine (Coyote keeps its runtime state per engine). Blocks are handed out in index order.
+/// The workers are threads of this process, or, with <see cref="CheckOptions.WorkerProcess"/> and more than one
+/// worker, each thread drives a worker process of its own (<see cref="WorkerProcess"/>), asked after every schedule
+/// whether to go on: this process then only hands out blocks and merges.
 /// Once a block fails, no block with a higher index is started and running ones stop after their current schedule,
 /// while lower blocks run to their end: the failure reported is the lowest block's, the one a run of one worker finds.
 /// When <c>interrupt</c> is cancelled (SIGINT, SIGTERM), every worker stops after its current schedule and no block
@@ -51,10 +54,26 @@ internal sealed class ParallelExploration(CheckOptions options, IProgress<Explor
 
     private void Work(int worker)
     {
-        using var pinned = CorePinning.Enter(CorePinning.CpuFor(worker, Math.Max(1, options.Parallel), options.PinWorkers));
+        var cpu = CorePinning.CpuFor(worker, Math.Max(1, options.Parallel), options.PinWorkers);
+        if (options.Parallel > 1 && options.WorkerProcess is { } launch)
+        {
+            // This thread only relays. The process pins itself to the worker's CPU: it is started from this unpinned
+            // thread, so it inherits every CPU of this process and is free until it does.
+            using var process = new WorkerProcess(launch, options, worker, cpu);
+            Explore(block => process.Run(block, () => ShouldStop(block), OnSchedule));
+        }
+        else
+        {
+            using var pinned = CorePinning.Enter(cpu);
+            Explore(block => Explorer.RunBlock(options, block, () => ShouldStop(block), OnSchedule));
+        }
+    }
+
+    private void Explore(Func<SeedBlock, BlockResult> run)
+    {
         while (Take() is { } block)
         {
-            var result = Explorer.RunBlock(options, block, () => ShouldStop(block), OnSchedule);
+            var result = run(block);
             lock (gate)
             {
                 results.Add(result);

@@ -71,6 +71,7 @@ public static class BenchCommand
             Strategy = strategy ?? "portfolio",
             Sections = sections.ToHashSet(),
             Interrupt = context.Interruption.Token,
+            WorkerProcess = WorkerEntry.Launch(),
         };
         var stopwatch = Stopwatch.StartNew();
         var report = BenchRunner.Run(options, line =>
