@@ -141,6 +141,52 @@ public sealed class CliProcess : IDisposable
         }
     }
 
+    /// <summary>The child's process id.</summary>
+    public int Id => process.Id;
+
+    /// <summary>The processes whose parent is <paramref name="pid"/> (Linux /proc).</summary>
+    public static IReadOnlyList<int> ChildrenOf(int pid)
+    {
+        var children = new List<int>();
+        foreach (var dir in Directory.GetDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(dir), out var candidate) && ParentOf(candidate) == pid)
+            {
+                children.Add(candidate);
+            }
+        }
+
+        return children;
+    }
+
+    /// <summary>A process's command line, its arguments joined by spaces ("" once it is gone).</summary>
+    public static string CommandLine(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ').Trim();
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+    }
+
+    private static int? ParentOf(int pid)
+    {
+        try
+        {
+            // /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces and parentheses
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or ArgumentException)
+        {
+            return null; // gone meanwhile
+        }
+    }
+
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Kill(int pid, int signal);
+    internal static extern int Kill(int pid, int signal);
 }

@@ -70,6 +70,31 @@ public class InterruptTests
     }
 
     [Fact]
+    public void CtrlCWithWorkerProcessesStopsThemAllAndWritesTheReport()
+    {
+        // A terminal's Ctrl-C signals the whole foreground group: check and its worker processes. The workers leave it
+        // to check, which stops them after their schedule, merges and writes the report; none is left running.
+        using var folder = new TempFolder();
+        using var child = CliProcess.Start("check", "--time-budget", "600", "--parallel", "2", "--report", folder.File("report.json"),
+            "--out", folder.File("out"));
+        Assert.True(child.WaitForOutput("check default:", Start), child.ToString());
+        Thread.Sleep(TimeSpan.FromSeconds(4));
+        var workers = CliProcess.ChildrenOf(child.Id).Where(pid => CliProcess.CommandLine(pid).Contains("worker")).ToList();
+        Assert.Equal(2, workers.Count);
+        foreach (var worker in workers)
+        {
+            Assert.Equal(0, CliProcess.Kill(worker, Sigint));
+        }
+
+        child.Signal(Sigint);
+        Assert.Equal(130, child.WaitForExit(End));
+        var report = JsonNode.Parse(File.ReadAllText(folder.File("report.json")))!;
+        Assert.Equal("interrupted", report["verdict"]!.GetValue<string>());
+        Assert.True(report["iterations"]!.GetValue<int>() > 0, child.ToString());
+        Assert.All(workers, pid => Assert.False(Directory.Exists($"/proc/{pid}"), $"worker {pid} still runs"));
+    }
+
+    [Fact]
     public void ASecondSignalExitsAtOnceWithoutAHalfWrittenFile()
     {
         using var folder = new TempFolder();
