@@ -24,7 +24,7 @@ public class WorkerProcessTests(ITestOutputHelper output)
     {
         var options = CheckOptions.For(ModelsFolder.LoadScenario(scenario)) with { Iterations = 40, SchedulesPerSeed = 10 };
         var one = Explorer.Run(options);
-        var two = Explorer.Run(options with { Parallel = 2, WorkerProcess = Multifd });
+        var two = Explorer.Run(options with { Parallel = 2, WorkerProcess = Multifd, WorkerProcessMinSeconds = 0 });
         output.WriteLine($"launch: {Multifd.FileName} {string.Join(' ', Multifd.Arguments)}; one: {one.ElapsedSeconds:F2}s, "
             + $"two: {two.ElapsedSeconds:F2}s; faults {string.Join(", ", two.FaultsByKind)}");
         Assert.Null(two.InternalError);
@@ -53,7 +53,7 @@ public class WorkerProcessTests(ITestOutputHelper output)
         var one = Explorer.Run(options);
         foreach (var workers in new[] { 2, 3 })
         {
-            var many = Explorer.Run(options with { Parallel = workers, WorkerProcess = Multifd });
+            var many = Explorer.Run(options with { Parallel = workers, WorkerProcess = Multifd, WorkerProcessMinSeconds = 0 });
             output.WriteLine($"{workers} workers: {many.Violation?.Property} at {many.FirstBugIteration}, {many.SchedulesExplored} schedules, "
                 + $"{many.Timeline?.Count} timeline entries");
             Assert.Null(many.InternalError);
@@ -78,7 +78,7 @@ public class WorkerProcessTests(ITestOutputHelper output)
                 interrupt.Cancel();
             }
         });
-        var result = Explorer.Run(Default(400, 100) with { Parallel = 2, WorkerProcess = Multifd }, progress, interrupt.Token);
+        var result = Explorer.Run(Default(400, 100) with { Parallel = 2, WorkerProcess = Multifd, WorkerProcessMinSeconds = 0 }, progress, interrupt.Token);
         output.WriteLine($"{result.SchedulesExplored} schedules, interrupted: {result.Interrupted}");
         Assert.True(result.Interrupted);
         Assert.Null(result.InternalError);
@@ -95,7 +95,7 @@ public class WorkerProcessTests(ITestOutputHelper output)
     [InlineData("read setup; read block; echo 'error no scenario'", "failed: no scenario")]
     public void ABrokenWorkerProcessIsAnInternalErrorNotAHang(string script, string expected)
     {
-        var result = Explorer.Run(Default(40, 10) with { Parallel = 2, WorkerProcess = new WorkerLaunch("/bin/sh", ["-c", script]) });
+        var result = Explorer.Run(Default(40, 10) with { Parallel = 2, WorkerProcess = new WorkerLaunch("/bin/sh", ["-c", script]), WorkerProcessMinSeconds = 0 });
         output.WriteLine(result.InternalError);
         Assert.NotNull(result.InternalError);
         Assert.Matches(@"^worker process [12] of 2 ", result.InternalError);
@@ -106,7 +106,7 @@ public class WorkerProcessTests(ITestOutputHelper output)
     [Fact]
     public void AWorkerProgramThatCannotStartIsAnInternalError()
     {
-        var result = Explorer.Run(Default(40, 10) with { Parallel = 2, WorkerProcess = new WorkerLaunch("/nonexistent/multifd", []) });
+        var result = Explorer.Run(Default(40, 10) with { Parallel = 2, WorkerProcess = new WorkerLaunch("/nonexistent/multifd", []), WorkerProcessMinSeconds = 0 });
         output.WriteLine(result.InternalError);
         Assert.Matches(@"^worker process [12] of 2 could not start \(/nonexistent/multifd\): ", result.InternalError);
     }
@@ -220,6 +220,35 @@ public class WorkerProcessTests(ITestOutputHelper output)
         }
 
         public int Count(string keyword) => All().Count(l => WorkerWire.Split(l).Keyword == keyword);
+    }
+
+    [Theory]
+    [InlineData(2, 2000, null, 10.0, true)] // 1,000 schedules a worker: about 10 s
+    [InlineData(2, 1999, null, 10.0, false)]
+    [InlineData(2, 1_000_000_000, 10, 10.0, true)] // a time budget bounds the work
+    [InlineData(2, 1_000_000_000, 9, 10.0, false)]
+    [InlineData(1, 1_000_000_000, null, 10.0, false)] // a lone worker stays in the process
+    [InlineData(2, 40, null, 0.0, true)]
+    public void WorkerProcessesOnlyForRunsLongEnoughToPayForTheirStart(int parallel, int iterations, int? budget, double minSeconds, bool processes)
+    {
+        var options = Default(iterations, 100) with
+        {
+            Parallel = parallel,
+            TimeBudgetSeconds = budget,
+            WorkerProcess = Multifd,
+            WorkerProcessMinSeconds = minSeconds,
+        };
+        Assert.Equal(processes, Explorer.UsesWorkerProcesses(options));
+        Assert.False(Explorer.UsesWorkerProcesses(options with { WorkerProcess = null }));
+    }
+
+    [Fact]
+    public void AShortRunWithAWorkerLaunchExploresInThreads()
+    {
+        // the launch would fail: a short run never starts it
+        var result = Explorer.Run(Default(40, 10) with { Parallel = 2, WorkerProcess = new WorkerLaunch("/nonexistent/multifd", []) });
+        Assert.Null(result.InternalError);
+        Assert.Equal(40, result.SchedulesExplored);
     }
 
     private sealed class Progress(Action<ExplorationProgress> report) : IProgress<ExplorationProgress>

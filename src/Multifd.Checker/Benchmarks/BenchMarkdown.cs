@@ -129,6 +129,10 @@ public static class BenchMarkdown
                     }
                     : []),
             ]);
+            Line(md, $"`check --parallel 2` of {I(p.SchedulesPerRun)} schedules runs its workers as "
+                + (p.CheckUsesProcesses ? "worker processes" : "threads of one process (too short a run to pay for a process's start)")
+                + ": the target reads that speedup.");
+            Line(md);
         }
 
         if (r.Memory is { } m)

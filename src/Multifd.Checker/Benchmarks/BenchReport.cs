@@ -128,6 +128,15 @@ public sealed record ParallelCost(RateSample One, RateSample Two, double OneCore
     /// <summary>Two worker threads in one process against one worker.</summary>
     public double ThreadsSpeedup => TwoThreads is { } t ? Ratio(t, One) : 0;
 
+    /// <summary>Schedules of each measurement.</summary>
+    public int SchedulesPerRun { get; init; }
+
+    /// <summary>Whether `check --parallel 2` of <see cref="SchedulesPerRun"/> schedules runs worker processes (else threads).</summary>
+    public bool CheckUsesProcesses { get; init; } = true;
+
+    /// <summary>The speedup of the mode `check --parallel 2` uses for this many schedules.</summary>
+    public double CheckSpeedup => CheckUsesProcesses || TwoThreads is null ? Speedup : ThreadsSpeedup;
+
     public double Speedup => Ratio(Two, One);
 
     /// <summary>Two free workers against one free worker.</summary>

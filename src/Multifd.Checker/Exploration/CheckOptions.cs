@@ -32,11 +32,25 @@ public sealed record CheckOptions
     public int Parallel { get; init; } = 1;
 
     /// <summary>
-    /// How to start a worker process. With it and <see cref="Parallel"/> N &gt;= 2, each of the N workers runs in a
-    /// process of its own (<see cref="Exploration.WorkerProcess"/>) and this one hands out the blocks; null: the N workers
-    /// are threads of this process (a lone worker always is). The schedules explored are the same either way.
+    /// How to start a worker process. With it, <see cref="Parallel"/> N &gt;= 2 and a run long enough
+    /// (<see cref="WorkerProcessMinSeconds"/>), each of the N workers runs in a process of its own
+    /// (<see cref="Exploration.WorkerProcess"/>) and this one hands out the blocks; otherwise the N workers are threads
+    /// of this process (a lone worker always is). The schedules explored are the same either way.
     /// </summary>
     public WorkerLaunch? WorkerProcess { get; init; }
+
+    /// <summary>
+    /// Worker processes are used only for a run whose work per worker is at least this many seconds, estimated at
+    /// <see cref="EstimatedSchedulesPerSecond"/> and bounded by <see cref="TimeBudgetSeconds"/>; a shorter run's
+    /// workers are threads, because a process's start and warm-up (about 1.5 s here) would cost more than the
+    /// garbage collector the threads share (docs/performance.md). 0: always processes (tests).
+    /// </summary>
+    public double WorkerProcessMinSeconds { get; init; } = DefaultWorkerProcessMinSeconds;
+
+    public const double DefaultWorkerProcessMinSeconds = 10;
+
+    /// <summary>A worker's rate assumed by <see cref="WorkerProcessMinSeconds"/>: the default scenario's, about.</summary>
+    public const double EstimatedSchedulesPerSecond = 100;
 
     /// <summary>
     /// Keeps each worker's threads on a CPU of its own, waiting for their turn without spinning (Linux; see

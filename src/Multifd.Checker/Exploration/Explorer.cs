@@ -40,6 +40,13 @@ public static partial class Explorer
         return new ParallelExploration(options, progress, interrupt).Run();
     }
 
+    /// <summary>
+    /// Whether a run with <paramref name="options"/> explores in worker processes (<see cref="CheckOptions.WorkerProcess"/>):
+    /// two workers or more, each with at least <see cref="CheckOptions.WorkerProcessMinSeconds"/> of work.
+    /// </summary>
+    public static bool UsesWorkerProcesses(CheckOptions options) =>
+        ParallelExploration.UsesWorkerProcesses(options, new SeedPlan(options));
+
     /// <summary>Explores one seed block with its own testing engine.</summary>
     /// <param name="shouldStop">Asked after each schedule: true stops the block there.</param>
     /// <param name="onSchedule">Told after each schedule (for progress).</param>

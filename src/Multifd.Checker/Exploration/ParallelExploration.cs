@@ -5,9 +5,10 @@ namespace Multifd.Checker.Exploration;
 /// <summary>
 /// Explores this shard's seed blocks with <see cref="CheckOptions.Parallel"/> workers, each running one block at a time
 /// with its own Coyote testing engine (Coyote keeps its runtime state per engine). Blocks are handed out in index order.
-/// The workers are threads of this process, or, with <see cref="CheckOptions.WorkerProcess"/> and more than one
-/// worker, each thread drives a worker process of its own (<see cref="WorkerProcess"/>), asked after every schedule
-/// whether to go on: this process then only hands out blocks and merges.
+/// The workers are threads of this process, or, with <see cref="CheckOptions.WorkerProcess"/>, more than one worker
+/// and a long enough run (<see cref="Explorer.UsesWorkerProcesses"/>), each thread drives a worker process of its
+/// own (<see cref="WorkerProcess"/>), which reports every schedule and is told when to stop: this process then only
+/// hands out blocks and merges.
 /// Once a block fails, no block with a higher index is started and running ones stop after their current schedule,
 /// while lower blocks run to their end: the failure reported is the lowest block's, the one a run of one worker finds.
 /// When <c>interrupt</c> is cancelled (SIGINT, SIGTERM), every worker stops after its current schedule and no block
@@ -55,7 +56,7 @@ internal sealed class ParallelExploration(CheckOptions options, IProgress<Explor
     private void Work(int worker)
     {
         var cpu = CorePinning.CpuFor(worker, Math.Max(1, options.Parallel), options.PinWorkers);
-        if (options.Parallel > 1 && options.WorkerProcess is { } launch)
+        if (UsesWorkerProcesses(options, plan) && options.WorkerProcess is { } launch)
         {
             // This thread only relays. The process pins itself to the worker's CPU: it is started from this unpinned
             // thread, so it inherits every CPU of this process and is free until it does.
@@ -83,6 +84,26 @@ internal sealed class ParallelExploration(CheckOptions options, IProgress<Explor
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Whether the workers of <paramref name="options"/> run in processes of their own: a launch is given, there are
+    /// two workers or more, and each has at least <see cref="CheckOptions.WorkerProcessMinSeconds"/> of work.
+    /// </summary>
+    internal static bool UsesWorkerProcesses(CheckOptions options, SeedPlan plan)
+    {
+        if (options.WorkerProcess is null || options.Parallel < 2)
+        {
+            return false;
+        }
+
+        var seconds = (double)plan.ShardSchedules / options.Parallel / CheckOptions.EstimatedSchedulesPerSecond;
+        if (options.TimeBudgetSeconds is { } budget)
+        {
+            seconds = Math.Min(seconds, budget);
+        }
+
+        return seconds >= options.WorkerProcessMinSeconds;
     }
 
     /// <summary>The next block to explore, or null when the shard is done, out of time, or past a failure.</summary>

@@ -42,7 +42,7 @@ public static class CheckCommand
         var report = new Option<string?>("--report") { Description = "Write the JSON report here", HelpName = "PATH.json" };
         var junit = new Option<string?>("--junit") { Description = "Write JUnit XML here", HelpName = "PATH.xml" };
         var output = new Option<string?>("--out") { Description = "Folder for trace bundles; default: traces/out", HelpName = "DIR" };
-        var parallel = new Option<int?>("--parallel") { Description = "Explorations side by side (seed blocks), each in a worker process of its own; default: 1 (in this process)", HelpName = "N" };
+        var parallel = new Option<int?>("--parallel") { Description = "Explorations side by side (seed blocks); in a long run each in a worker process of its own; default: 1", HelpName = "N" };
         var shard = new Option<string?>("--shard")
         {
             Description = "Explore only shard K of N of the run's seed blocks (1 <= K <= N); the N shards together explore the whole run",
@@ -328,7 +328,7 @@ public static class CheckCommand
         var how = options.Exhaustive is not null ? "exhaustive" : $"strategy {options.Strategy}, seed {options.Seed}";
         context.Out.WriteLine($"check {options.Scenario.Name}: variant {variant}, {how}, {bounds}"
             + (options.TimeBudgetSeconds is { } b ? $", time budget {b} s" : "") + $", max {options.MaxSteps} steps"
-            + (options.Parallel > 1 ? $", {options.Parallel} worker processes" : "")
+            + (options.Parallel > 1 ? $", {options.Parallel} {(Explorer.UsesWorkerProcesses(options) ? "worker processes" : "workers")}" : "")
             + (options.Shard.IsWhole ? "" : $", shard {options.Shard} of the seed blocks"));
         context.Out.Flush();
 
