@@ -57,7 +57,7 @@ public static class ReportBuilder
             FirstBugIteration = result.FirstBugIteration,
             FirstBugSeed = result.FirstBugSeed,
             Spread = new SpreadReport(options.Parallel, options.Shard.IsWhole ? null : options.Shard.ToString(),
-                options.SchedulesPerSeed, result.SeedBlocks.Count),
+                options.SchedulesPerSeed, result.SeedBlocks.Count, Explorer.UsesWorkerProcesses(options) ? "processes" : "threads"),
             Violations = violation is null ? [] : [violation],
             Bundle = bundle,
             DecisionsPerSchedule = new DecisionsReport(result.Decisions.Min, Math.Round(result.Decisions.Avg, 1), result.Decisions.Max),

@@ -147,7 +147,13 @@ public static class ReportMerge
             FirstBugIteration = failing?.FirstBugIteration,
             FirstBugSeed = failing?.FirstBugSeed,
             Spread = a.Spread is { } spread
-                ? spread with { Parallel = shards.Max(s => s.Spread?.Parallel ?? 1), Shard = null, SeedBlocks = shards.Sum(s => s.Spread?.SeedBlocks ?? 0) }
+                ? spread with
+                {
+                    Parallel = shards.Max(s => s.Spread?.Parallel ?? 1),
+                    Shard = null,
+                    SeedBlocks = shards.Sum(s => s.Spread?.SeedBlocks ?? 0),
+                    Workers = shards.Any(s => s.Spread?.Workers == "processes") ? "processes" : "threads",
+                }
                 : null,
             Violations = failing?.Violations ?? [],
             Bundle = failing?.Bundle,

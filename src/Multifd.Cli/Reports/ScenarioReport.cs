@@ -23,7 +23,9 @@ public sealed record BoundsReport(int? Iterations, int? TimeBudgetSeconds, int M
 
 /// <param name="Shard">"K/N", or null for the whole run.</param>
 /// <param name="SeedBlocks">Seed blocks explored (whole or in part).</param>
-public sealed record SpreadReport(int Parallel, string? Shard, int SchedulesPerSeed, int SeedBlocks);
+/// <param name="Workers">"processes" when each worker ran in a process of its own, "threads" when they ran in the
+/// checker's process (a lone worker, or a run too short to pay for a process's start).</param>
+public sealed record SpreadReport(int Parallel, string? Shard, int SchedulesPerSeed, int SeedBlocks, string Workers = "threads");
 
 /// <summary>An exhaustive search's result (see Multifd.Checker.Exploration.ExhaustiveSummary for each field).</summary>
 /// <param name="Complete">True only for a proof: every schedule within the bound ran, none was cut, none violated anything.</param>

@@ -91,6 +91,7 @@ public class InterruptTests
         var report = JsonNode.Parse(File.ReadAllText(folder.File("report.json")))!;
         Assert.Equal("interrupted", report["verdict"]!.GetValue<string>());
         Assert.True(report["iterations"]!.GetValue<int>() > 0, child.ToString());
+        Assert.Equal("processes", report["scenarios"]![0]!["spread"]!["workers"]!.GetValue<string>());
         Assert.All(workers, pid => Assert.False(Directory.Exists($"/proc/{pid}"), $"worker {pid} still runs"));
     }
 

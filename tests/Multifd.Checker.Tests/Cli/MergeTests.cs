@@ -136,6 +136,30 @@ public class MergeTests
         Assert.False(File.Exists(folder.File("m.json")));
     }
 
+    [Theory]
+    [InlineData("processes", "processes")]
+    [InlineData(null, "threads")] // a report written before the field existed
+    public void TheMergedRunUsedWorkerProcessesIfAnyShardDid(string? otherWorkers, string merged)
+    {
+        using var folder = new TempFolder();
+        var one = CliRunner.Run("check", "--iterations", "4", "--schedules-per-seed", "2", "--shard", "1/2", "--report", folder.File("a.json"));
+        Assert.True(one.ExitCode is 0 or 1, one.ToString());
+        Assert.Equal("threads", Read(folder.File("a.json"))["scenarios"]![0]!["spread"]!["workers"]!.GetValue<string>());
+        var other = Read(folder.File("a.json")).AsObject();
+        var spread = other["scenarios"]![0]!["spread"]!.AsObject();
+        spread["shard"] = "2/2";
+        spread.Remove("workers");
+        if (otherWorkers is not null)
+        {
+            spread["workers"] = otherWorkers;
+        }
+
+        File.WriteAllText(folder.File("b.json"), other.ToJsonString());
+        var merge = CliRunner.Run("merge", folder.File("a.json"), folder.File("b.json"), "--report", folder.File("m.json"));
+        Assert.True(merge.ExitCode is 0 or 1, merge.ToString());
+        Assert.Equal(merged, Read(folder.File("m.json"))["scenarios"]![0]!["spread"]!["workers"]!.GetValue<string>());
+    }
+
     [Fact]
     public void ANonReportIsRefused()
     {

@@ -89,6 +89,8 @@ public class ShardTests
 
         Assert.Equal(2, b["spread"]!["parallel"]!.GetValue<int>());
         Assert.Equal(4, b["spread"]!["seedBlocks"]!.GetValue<int>());
+        Assert.Equal("threads", b["spread"]!["workers"]!.GetValue<string>()); // too short a run for worker processes
+        Assert.Equal("threads", a["spread"]!["workers"]!.GetValue<string>());
     }
 
     /// <summary>With a time budget (a Coyote testing timeout, which makes Coyote ignore its iteration count) a seed block
