@@ -20,7 +20,7 @@ public static class BenchCommand
 {
     public static Command Create(CliContext context)
     {
-        var quick = new Option<bool>("--quick") { Description = "A short run for CI smoke (about 20 s)" };
+        var quick = new Option<bool>("--quick") { Description = "A short run for CI smoke (about a minute)" };
         var json = new Option<string?>("--json") { Description = "Write the measurements here; default: traces/out/bench.json", HelpName = "PATH.json" };
         var markdown = new Option<string?>("--markdown") { Description = "Write the Markdown tables here; default: traces/out/bench.md", HelpName = "PATH.md" };
         var sections = new Option<string[]>("--section")
