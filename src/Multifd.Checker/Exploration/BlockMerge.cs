@@ -28,6 +28,8 @@ public sealed record BlockResult
 
     public string? Trace { get; init; }
 
+    /// <summary>The failing schedule's timeline. Not sent by a worker process (<see cref="WorkerWire"/>): replayed.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public IReadOnlyList<TimelineEntry>? Timeline { get; init; }
 
     public IReadOnlyDictionary<string, int> Outcomes { get; init; } = new Dictionary<string, int>();
@@ -47,6 +49,7 @@ public sealed record BlockResult
     public IReadOnlyList<string> Uncontrolled { get; init; } = [];
 
     /// <summary>Whether this block ended the run's search: a violation or an internal error.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool Failed => Violation is not null || InternalError is not null;
 }
 

@@ -145,7 +145,7 @@ public static class WorkerHost
         output.Flush();
     }
 
-    private static string Clip(string text) => text.Length > 60 ? text[..60] + "..." : text;
+    internal static string Clip(string text, int length = 60) => text.Length > length ? text[..length] + "..." : text;
 
     internal static string OneLine(string text) =>
         string.Join(' ', text.Split([' ', '\t', '\r', '\n'], StringSplitOptions.RemoveEmptyEntries));

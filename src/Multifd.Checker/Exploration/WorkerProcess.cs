@@ -73,7 +73,7 @@ public sealed class WorkerProcess(WorkerLaunch launch, CheckOptions options, int
                     case WorkerWire.Error:
                         return Failed(block, schedules, $"failed: {body}");
                     default:
-                        return Failed(block, schedules, $"wrote an unexpected line: \"{Clip(line)}\"");
+                        return Failed(block, schedules, $"wrote an unexpected line: \"{WorkerHost.Clip(line)}\"");
                 }
             }
 
@@ -169,7 +169,7 @@ public sealed class WorkerProcess(WorkerLaunch launch, CheckOptions options, int
     private string Name => $"worker process {worker + 1} of {Math.Max(options.Parallel, worker + 1)}";
 
     private static string Describe(BlockResult r) =>
-        r.Violation is { } v ? $"{v.Property} {v.Name}" : r.InternalError is { } e ? $"internal error \"{Clip(e)}\"" : "no violation";
+        r.Violation is { } v ? $"{v.Property} {v.Name}" : r.InternalError is { } e ? $"internal error \"{WorkerHost.Clip(e)}\"" : "no violation";
 
     private BlockResult Failed(SeedBlock block, int schedules, string what) => new()
     {
@@ -194,7 +194,7 @@ public sealed class WorkerProcess(WorkerLaunch launch, CheckOptions options, int
             tail = string.Join(" | ", stderrTail);
         }
 
-        return $"ended ({code}){(tail.Length > 0 ? $"; stderr: {Clip(tail, 300)}" : "")}";
+        return $"ended ({code}){(tail.Length > 0 ? $"; stderr: {WorkerHost.Clip(tail, 300)}" : "")}";
     }
 
     private static void Send(Process p, string line)
@@ -203,8 +203,6 @@ public sealed class WorkerProcess(WorkerLaunch launch, CheckOptions options, int
         p.StandardInput.Write('\n');
         p.StandardInput.Flush();
     }
-
-    private static string Clip(string text, int length = 60) => text.Length > length ? text[..length] + "..." : text;
 
     /// <summary>Closes the worker's input, so that it exits, and waits for it (kills it after 30 s).</summary>
     public void Dispose()

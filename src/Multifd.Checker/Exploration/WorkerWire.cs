@@ -32,6 +32,7 @@ public static class WorkerWire
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        IncludeFields = true, // the queue peaks' (Count, Bytes) pairs
     };
 
     /// <summary>Everything a worker needs to explore seed blocks as the parent would.</summary>
@@ -68,92 +69,23 @@ public static class WorkerWire
         PinWorkers = setup.Cpu is not null,
     };
 
-    /// <summary>A <see cref="BlockResult"/> as it travels (without its timeline; tuples as pairs).</summary>
-    public sealed record BlockResultMessage
-    {
-        public required SeedBlock Block { get; init; }
-
-        public int Schedules { get; init; }
-
-        public double ElapsedSeconds { get; init; }
-
-        public long[] Decisions { get; init; } = [0, 0, 0, 0];
-
-        public int? FirstBugIteration { get; init; }
-
-        public Violation? Violation { get; init; }
-
-        public string? InternalError { get; init; }
-
-        public string? Trace { get; init; }
-
-        public Dictionary<string, int> Outcomes { get; init; } = [];
-
-        public Dictionary<string, ulong[]> PeakQueued { get; init; } = [];
-
-        public Dictionary<string, ulong> PeakAllocated { get; init; } = [];
-
-        public Dictionary<string, int> Situations { get; init; } = [];
-
-        public Dictionary<string, int> FaultsByKind { get; init; } = [];
-
-        public Dictionary<string, int> FaultsByFunction { get; init; } = [];
-
-        public Dictionary<string, int> Sites { get; init; } = [];
-
-        public List<string> Uncontrolled { get; init; } = [];
-    }
-
+    /// <summary>A message: its keyword and its body as one JSON object.</summary>
     public static string Line<T>(string keyword, T body) => keyword + " " + JsonSerializer.Serialize(body, Json);
 
-    public static string ResultLine(BlockResult r) => Line(Result, new BlockResultMessage
-    {
-        Block = r.Block,
-        Schedules = r.Schedules,
-        ElapsedSeconds = r.ElapsedSeconds,
-        Decisions = [r.Decisions.Min, r.Decisions.Total, r.Decisions.Max, r.Decisions.Schedules],
-        FirstBugIteration = r.FirstBugIteration,
-        Violation = r.Violation,
-        InternalError = r.InternalError,
-        Trace = r.Trace,
-        Outcomes = new(r.Outcomes),
-        PeakQueued = r.PeakQueued.ToDictionary(kv => kv.Key, kv => new[] { kv.Value.Count, kv.Value.Bytes }),
-        PeakAllocated = new(r.PeakAllocated),
-        Situations = new(r.Situations),
-        FaultsByKind = new(r.FaultsByKind),
-        FaultsByFunction = new(r.FaultsByFunction),
-        Sites = new(r.Sites),
-        Uncontrolled = [.. r.Uncontrolled],
-    });
+    /// <summary>A block's result line (its timeline stays behind: <see cref="BlockResult.Timeline"/>).</summary>
+    public static string ResultLine(BlockResult result) => Line(Result, result);
 
     /// <summary>The result a <c>result</c> line carries; throws <see cref="FormatException"/> when it is not one.</summary>
     public static BlockResult ParseResult(string body)
     {
-        var m = Parse<BlockResultMessage>(body, Result);
-        if (m.Decisions.Length != 4 || m.PeakQueued.Values.Any(p => p is null || p.Length != 2))
+        var r = Parse<BlockResult>(body, Result);
+        if (r.Decisions is null || r.Outcomes is null || r.PeakQueued is null || r.PeakAllocated is null || r.Situations is null
+            || r.FaultsByKind is null || r.FaultsByFunction is null || r.Sites is null || r.Uncontrolled is null)
         {
-            throw new FormatException("a result line with malformed decisions or queue peaks");
+            throw new FormatException("a result line with a null field");
         }
 
-        return new BlockResult
-        {
-            Block = m.Block,
-            Schedules = m.Schedules,
-            ElapsedSeconds = m.ElapsedSeconds,
-            Decisions = new DecisionStats(m.Decisions[0], m.Decisions[1], m.Decisions[2], m.Decisions[3]),
-            FirstBugIteration = m.FirstBugIteration,
-            Violation = m.Violation,
-            InternalError = m.InternalError,
-            Trace = m.Trace,
-            Outcomes = m.Outcomes,
-            PeakQueued = m.PeakQueued.ToDictionary(kv => kv.Key, kv => (kv.Value[0], kv.Value[1])),
-            PeakAllocated = m.PeakAllocated,
-            Situations = m.Situations,
-            FaultsByKind = m.FaultsByKind,
-            FaultsByFunction = m.FaultsByFunction,
-            Sites = m.Sites,
-            Uncontrolled = m.Uncontrolled,
-        };
+        return r;
     }
 
     /// <summary>The JSON body of a message; throws <see cref="FormatException"/> when it is not a <typeparamref name="T"/>.</summary>
