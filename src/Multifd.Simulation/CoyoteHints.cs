@@ -13,6 +13,7 @@ public static class CoyoteHints
             PlainMonitor.Enter, PlainMonitor.Exit);
         SchedulerHints.InstallMutexGate(CoyoteMutexGate.Create);
         SchedulerHints.InstallWakeup(CoyoteWakeup.Create);
+        SchedulerHints.InstallThreadLauncher(CoyoteThreadLauncher.Start);
     }
 }
 

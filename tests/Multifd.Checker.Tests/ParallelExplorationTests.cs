@@ -141,4 +141,43 @@ public class ParallelExplorationTests(ITestOutputHelper output)
         // Every block below the failing one ran to its end; later ones may have run too (and are counted).
         Assert.InRange(two.SchedulesExplored, one.SchedulesExplored, options.Iterations);
     }
+
+    /// <summary>
+    /// A QEMU thread runs on a pooled OS thread that may have been pinned by an earlier exploration: in an exploration
+    /// that is not pinned it must run on every CPU the process has (the bench measures pinned and free in one process).
+    /// </summary>
+    [Fact]
+    public void APooledThreadPinnedEarlierRunsFreeInAnExplorationThatIsNotPinned()
+    {
+        var cpus = CorePinning.AllowedCpus().Count;
+        Multifd.Simulation.CoyoteHints.Install();
+        int[] Probe(int? cpu)
+        {
+            var seen = new List<int>();
+            var configuration = Explorer.Configure(Default(5, 5));
+            using var pinning = CorePinning.Enter(cpu);
+            using var engine = Microsoft.Coyote.SystematicTesting.TestingEngine.Create(configuration, () =>
+            {
+                Multifd.Engine.Core.QemuThread.Adopt("main");
+                var probes = Enumerable.Range(0, 4).Select(i => Multifd.Engine.Core.QemuThread.Create($"probe{i}", _ =>
+                {
+                    lock (seen)
+                    {
+                        seen.Add(CorePinning.AllowedCpus().Count);
+                    }
+                })).ToList();
+                probes.ForEach(p => p.Join());
+            });
+            engine.Run();
+            return [.. seen];
+        }
+
+        var pinned = Probe(CorePinning.CpuFor(0, 2, enabled: true));
+        var free = Probe(null);
+        output.WriteLine($"{cpus} CPUs; pinned run: {string.Join(",", pinned)}; free run: {string.Join(",", free)}");
+        Assert.Equal(20, pinned.Length);
+        Assert.Equal(20, free.Length);
+        Assert.All(pinned, n => Assert.Equal(cpus >= 2 ? 1 : cpus, n));
+        Assert.All(free, n => Assert.Equal(cpus, n));
+    }
 }

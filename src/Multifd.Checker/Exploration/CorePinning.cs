@@ -34,6 +34,13 @@ public static class CorePinning
     private const int MaskBytes = 128; // 1,024 CPUs, as glibc's cpu_set_t
     private static long threadsPinned;
 
+    /// <summary>The CPUs of the process when pinning began: what a thread pinned earlier gets back to run free.</summary>
+    private static readonly byte[]? ProcessMask = CurrentMask();
+
+    /// <summary>The CPU this thread pinned itself to, plus one (0: not pinned here). A pooled thread keeps it across schedules.</summary>
+    [ThreadStatic]
+    private static int pinnedTo;
+
     static CorePinning() => SchedulerHints.InstallThreadStart(PinCurrentThread);
 
     /// <summary>
@@ -101,22 +108,41 @@ public static class CorePinning
 
     /// <summary>
     /// Pins the calling thread to its worker's CPU, if it has one, and then makes its Coyote operation wait without
-    /// spinning; a failure leaves it free (and spinning).
+    /// spinning; a failure leaves it free (and spinning). A thread that runs one QEMU thread after another (a pooled
+    /// thread, CoyoteThreadLauncher) is pinned again only when its worker's CPU changed, and gets the process's CPUs
+    /// back when its new worker has none.
     /// </summary>
     public static void PinCurrentThread()
     {
-        if (WorkerCore.Value is not { } cpu || !OperatingSystem.IsLinux())
+        if (!OperatingSystem.IsLinux())
         {
             return;
         }
 
-        var mask = new byte[MaskBytes];
-        mask[cpu / 8] = (byte)(1 << (cpu % 8));
-        if (sched_setaffinity(0, MaskBytes, mask) == 0)
+        if (WorkerCore.Value is not { } cpu)
         {
-            Interlocked.Increment(ref threadsPinned);
-            QuietHandOff.Apply();
+            if (pinnedTo != 0 && ProcessMask is not null && sched_setaffinity(0, MaskBytes, ProcessMask) == 0)
+            {
+                pinnedTo = 0;
+            }
+
+            return;
         }
+
+        if (pinnedTo != cpu + 1)
+        {
+            var mask = new byte[MaskBytes];
+            mask[cpu / 8] = (byte)(1 << (cpu % 8));
+            if (sched_setaffinity(0, MaskBytes, mask) != 0)
+            {
+                return;
+            }
+
+            pinnedTo = cpu + 1;
+        }
+
+        Interlocked.Increment(ref threadsPinned);
+        QuietHandOff.Apply();
     }
 
     /// <summary>The worker's pinning, until disposed.</summary>
@@ -134,9 +160,9 @@ public static class CorePinning
         public void Dispose()
         {
             WorkerCore.Value = previous;
-            if (mask is not null)
+            if (mask is not null && sched_setaffinity(0, MaskBytes, mask) == 0)
             {
-                sched_setaffinity(0, MaskBytes, mask);
+                pinnedTo = 0;
             }
         }
     }

@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Reflection;
 using Microsoft.Coyote.Runtime;
+using Multifd.Simulation;
 
 namespace Multifd.Checker.Exploration;
 
@@ -97,10 +98,16 @@ public static class ScheduleThreads
             return 0;
         }
 
-        var left = 0;
+        // The operations started on pooled threads (CoyoteThreadLauncher): their threads never end, their runs do.
+        var left = CoyoteThreadLauncher.WaitForRuns(runtime, Timeout);
         foreach (var thread in map.Values)
         {
             // The callback's own thread (the engine's) is none of them.
+            if (thread is Thread t && CoyoteThreadLauncher.IsPooled(t))
+            {
+                continue;
+            }
+
             if (JoinMethod.Invoke(thread, [Timeout]) is false)
             {
                 left++;

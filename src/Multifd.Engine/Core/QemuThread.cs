@@ -7,15 +7,25 @@ namespace Multifd.Engine.Core;
 public sealed class QemuThread
 {
     private static readonly AsyncLocal<QemuThread?> CurrentThread = new();
-    private readonly Task task;
+    private readonly Task? task;
+    private readonly IThreadRun? run;
 
     private QemuThread(string name, Action<QemuThread> body, bool start)
     {
         Name = name;
-        task = start
-            ? Task.Factory.StartNew(() => RunBody(body), CancellationToken.None,
-                TaskCreationOptions.LongRunning, TaskScheduler.Default)
-            : Task.CompletedTask;
+        if (!start)
+        {
+            task = Task.CompletedTask;
+        }
+        else if (SchedulerHints.StartThread(() => RunBody(body)) is { } launched)
+        {
+            run = launched;
+        }
+        else
+        {
+            task = Task.Factory.StartNew(() => RunBody(body), CancellationToken.None,
+                TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        }
     }
 
     /// <summary>The thread name as QEMU's trace would show it: "main", "load[dev0]", "recv[ch1]".</summary>
@@ -62,10 +72,23 @@ public sealed class QemuThread
     public static QemuThread Create(string name, Action<QemuThread> body) => new(name, body, start: true);
 
     /// <summary>qemu_thread_join.</summary>
-    public void Join() => task.Wait();
+    public void Join()
+    {
+        if (run is not null)
+        {
+            run.Join();
+        }
+        else
+        {
+            task!.Wait();
+        }
+    }
 
-    /// <summary>The task of this thread, for harnesses that await it.</summary>
-    public Task Completion => task;
+    /// <summary>
+    /// The task of this thread, for harnesses on real threads that await it; a thread started by an installed launcher
+    /// (under the controlled scheduler) has none, and is joined with <see cref="Join"/>.
+    /// </summary>
+    public Task Completion => task ?? throw new InvalidOperationException($"{Name} was started by a launcher: join it");
 
     private void RunBody(Action<QemuThread> body)
     {

@@ -28,6 +28,7 @@ public static class SchedulerHints
     private static Action? threadStarting;
     private static Func<IMutexGate?>? newMutexGate;
     private static Func<IWakeup?>? newWakeup;
+    private static Func<Action, IThreadRun?>? startThread;
 
     /// <summary>
     /// Installs the scheduler's hooks (idempotent; the same hooks for every run in the process): its decision controls,
@@ -60,6 +61,15 @@ public static class SchedulerHints
 
     /// <summary>A wake-up for the calling thread to wait on once: the installed scheduler's, else a task's.</summary>
     public static IWakeup NewWakeup() => newWakeup?.Invoke() ?? new TaskWakeup();
+
+    /// <summary>
+    /// Installs how a QEMU thread is started (idempotent): a launcher that returns null leaves the thread on a task of
+    /// its own, which a controlled scheduler's rewriting controls as any task (a new OS thread per task under Coyote).
+    /// </summary>
+    public static void InstallThreadLauncher(Func<Action, IThreadRun?> launcher) => startThread = launcher;
+
+    /// <summary>Starts <paramref name="body"/> through the installed launcher; null: the caller starts a task.</summary>
+    public static IThreadRun? StartThread(Action body) => startThread?.Invoke(body);
 
     /// <summary>
     /// Installs what every QEMU thread runs first, on its own thread (the harness keeps a worker's threads on its CPU).
@@ -163,6 +173,13 @@ public interface IWakeup
     void Set();
 
     void Wait();
+}
+
+/// <summary>A QEMU thread started by an installed launcher (<see cref="SchedulerHints.InstallThreadLauncher"/>).</summary>
+public interface IThreadRun
+{
+    /// <summary>Waits until the thread's body has ended; rethrows what ended it, as a wait on a task does.</summary>
+    void Join();
 }
 
 /// <summary>
