@@ -36,7 +36,8 @@ namespace Multifd.Simulation;
 public sealed class CoyoteThreadLauncher : IThreadRun
 {
     private static readonly Internals? Coyote = Internals.Find();
-    private static readonly ConcurrentBag<PooledThread> Idle = [];
+    /// <summary>Idle pooled threads by the CPU of the thread that last started an operation on them.</summary>
+    private static readonly ConcurrentDictionary<int, ConcurrentBag<PooledThread>> Idle = new();
     private static readonly ConcurrentDictionary<Thread, bool> Pooled = new();
     private static readonly ConditionalWeakTable<object, List<CoyoteThreadLauncher>> RunsOf = [];
     private static long started;
@@ -93,12 +94,16 @@ public sealed class CoyoteThreadLauncher : IThreadRun
         }
 
         var op = k.CreateOperation(runtime);
-        var thread = Idle.TryTake(out var idle) ? idle : PooledThread.Create();
+        // A thread from the pool of the caller's CPU: with each worker's threads pinned to a CPU of its own
+        // (CorePinning), that thread is already on this worker's CPU, and its operation does not start on another
+        // worker's CPU, which would keep this one waiting until that CPU is free.
+        var pool = Idle.GetOrAdd(Thread.GetCurrentProcessorId(), static _ => []);
+        var thread = pool.TryTake(out var idle) ? idle : PooledThread.Create();
         k.Register(runtime, op, thread.Thread);
         var context = ExecutionContext.Capture();
         k.StartOperation(runtime, op);
         Interlocked.Increment(ref started);
-        thread.Run(run, () => run.Execute(k, op, body), context);
+        thread.Run(run, () => run.Execute(k, op, body), context, pool);
         c.Schedule(runtime, null, k.Create);
         return run;
     }
@@ -187,6 +192,7 @@ public sealed class CoyoteThreadLauncher : IThreadRun
         private Action? work;
         private ExecutionContext? context;
         private CoyoteThreadLauncher? owner;
+        private ConcurrentBag<PooledThread>? home;
 
         private PooledThread()
         {
@@ -205,8 +211,9 @@ public sealed class CoyoteThreadLauncher : IThreadRun
             return pooled;
         }
 
-        public void Run(CoyoteThreadLauncher run, Action action, ExecutionContext? executionContext)
+        public void Run(CoyoteThreadLauncher run, Action action, ExecutionContext? executionContext, ConcurrentBag<PooledThread> pool)
         {
+            home = pool;
             owner = run;
             context = executionContext;
             work = action;
@@ -230,6 +237,7 @@ public sealed class CoyoteThreadLauncher : IThreadRun
                 var action = work!;
                 var executionContext = context;
                 var run = owner!;
+                var pool = home!;
                 work = null;
                 context = null;
                 owner = null;
@@ -244,7 +252,7 @@ public sealed class CoyoteThreadLauncher : IThreadRun
 
                 SynchronizationContext.SetSynchronizationContext(null);
                 ClearPendingInterrupt();
-                Idle.Add(this);
+                pool.Add(this);
                 run.ended.Set();
             }
         }

@@ -128,10 +128,20 @@ public static class BenchMarkdown
                         ["speedup, threads", "", "", X(p.ThreadsSpeedup), ""],
                     }
                     : []),
+                .. (p.OneCold is { } cold
+                    ? new[]
+                    {
+                        new[] { "1 in a worker process started cold (as a plain `check` starts)", I(cold.Schedules), N1(cold.Seconds), N1(cold.SchedulesPerSecond), N2(p.OneColdCores) },
+                        ["speedup, 2 worker processes against 1 started cold", "", "", X(p.ColdSpeedup), ""],
+                    }
+                    : []),
             ]);
             Line(md, $"`check --parallel 2` of {I(p.SchedulesPerRun)} schedules runs its workers as "
-                + (p.CheckUsesProcesses ? "worker processes" : "threads of one process (too short a run to pay for a process's start)")
-                + ": the target reads that speedup.");
+                + (p.CheckUsesProcesses
+                    ? "worker processes, each started cold; so does a plain `check`, whose lone worker the first row measures warm (in this process, "
+                      + "its code compiled by the earlier rows): the target reads the speedup against a lone worker started cold"
+                    : "threads of one process (too short a run to pay for a process's start): the target reads that speedup")
+                + ".");
             Line(md);
         }
 

@@ -134,8 +134,26 @@ public sealed record ParallelCost(RateSample One, RateSample Two, double OneCore
     /// <summary>Whether `check --parallel 2` of <see cref="SchedulesPerRun"/> schedules runs worker processes (else threads).</summary>
     public bool CheckUsesProcesses { get; init; } = true;
 
-    /// <summary>The speedup of the mode `check --parallel 2` uses for this many schedules.</summary>
-    public double CheckSpeedup => CheckUsesProcesses || TwoThreads is null ? Speedup : ThreadsSpeedup;
+    /// <summary>
+    /// One pinned worker in a worker process of its own, started cold for each measurement as a plain `check` process
+    /// starts (its runtime, its JIT): what `check --parallel 2`'s worker processes, also started cold, replace.
+    /// </summary>
+    public RateSample? OneCold { get; init; }
+
+    /// <summary>Cores busy while <see cref="OneCold"/> ran.</summary>
+    public double OneColdCores { get; init; }
+
+    /// <summary>Two worker processes against one, each started cold: as `check --parallel 2` against `check`.</summary>
+    public double ColdSpeedup => OneCold is { } c ? Ratio(Two, c) : 0;
+
+    /// <summary>
+    /// The speedup of the mode `check --parallel 2` uses for this many schedules, against what `check` alone runs:
+    /// worker processes against a lone worker started cold (as a plain `check` process starts), threads against a lone
+    /// worker of the same process.
+    /// </summary>
+    public double CheckSpeedup => CheckUsesProcesses
+        ? (OneCold is null ? Speedup : ColdSpeedup)
+        : (TwoThreads is null ? Speedup : ThreadsSpeedup);
 
     public double Speedup => Ratio(Two, One);
 

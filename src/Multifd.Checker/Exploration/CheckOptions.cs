@@ -49,6 +49,13 @@ public sealed record CheckOptions
 
     public const double DefaultWorkerProcessMinSeconds = 10;
 
+    /// <summary>
+    /// For the bench: a lone worker (<see cref="Parallel"/> 1) runs in a worker process too, started cold as a plain
+    /// `check` process starts, so that `--parallel 2` is compared with what a user runs instead of with a worker whose
+    /// code this process has already compiled. <c>check</c> never sets it.
+    /// </summary>
+    public bool LoneWorkerProcess { get; init; }
+
     /// <summary>A worker's rate assumed by <see cref="WorkerProcessMinSeconds"/>: the default scenario's, about.</summary>
     public const double EstimatedSchedulesPerSecond = 100;
 

@@ -92,7 +92,7 @@ internal sealed class ParallelExploration(CheckOptions options, IProgress<Explor
     /// </summary>
     internal static bool UsesWorkerProcesses(CheckOptions options, SeedPlan plan)
     {
-        if (options.WorkerProcess is null || options.Parallel < 2)
+        if (options.WorkerProcess is null || (options.Parallel < 2 && !options.LoneWorkerProcess))
         {
             return false;
         }
