@@ -10,12 +10,17 @@ public sealed class PropertySet : IMigrationObserver
 {
     private readonly Action<PropertyViolation> onViolation;
 
+    /// <summary><see cref="Properties"/> as an array: <see cref="On"/> runs at every observation, and a foreach over the
+    /// interface would allocate an enumerator each time.</summary>
+    private readonly Property[] hot;
+
     /// <param name="evidence">What the stream can show (default: the model's).</param>
     /// <param name="position">Where the stream is, for messages (a log's "line N").</param>
     public PropertySet(IReadOnlyList<Property> properties, Action<PropertyViolation> onViolation, Evidence? evidence = null,
         Func<string>? position = null)
     {
         Properties = properties;
+        hot = [.. properties];
         this.onViolation = onViolation;
         foreach (var p in properties)
         {
@@ -50,7 +55,7 @@ public sealed class PropertySet : IMigrationObserver
 
     public void On(Observation o)
     {
-        foreach (var p in Properties)
+        foreach (var p in hot)
         {
             try
             {
