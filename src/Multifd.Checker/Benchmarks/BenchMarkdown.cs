@@ -135,13 +135,25 @@ public static class BenchMarkdown
                         ["speedup, 2 worker processes against 1 started cold", "", "", X(p.ColdSpeedup), ""],
                     }
                     : []),
+                .. (p.LongOne is { } lo && p.LongTwo is { } lt
+                    ? new[]
+                    {
+                        new[] { "long run: 1 in a worker process started cold", I(lo.Schedules), N1(lo.Seconds), N1(lo.SchedulesPerSecond), N2(p.LongOneCores) },
+                        ["long run: 2 worker processes", I(lt.Schedules), N1(lt.Seconds), N1(lt.SchedulesPerSecond), N2(p.LongTwoCores)],
+                        ["speedup, long run", "", "", X(p.LongSpeedup), ""],
+                    }
+                    : []),
             ]);
             Line(md, $"`check --parallel 2` of {I(p.SchedulesPerRun)} schedules runs its workers as "
                 + (p.CheckUsesProcesses
                     ? "worker processes, each started cold; so does a plain `check`, whose lone worker the first row measures warm (in this process, "
                       + "its code compiled by the earlier rows): the target reads the speedup against a lone worker started cold"
                     : "threads of one process (too short a run to pay for a process's start): the target reads that speedup")
-                + ".");
+                + "."
+                + (p.LongTwo is { } l
+                    ? $" The long run ({I(l.Schedules)} schedules, measured once) is what the target reads: there each worker's start and JIT, "
+                      + "about 1.5 s of CPU that a lone worker spends mostly on the CPU it leaves idle, are a small part of the run."
+                    : ""));
             Line(md);
         }
 

@@ -73,6 +73,13 @@ public sealed record BenchOptions
     /// </summary>
     public int ParallelSchedules => Quick ? 400 : 2000;
 
+    /// <summary>
+    /// Schedules of the one long --parallel measurement (not in --quick): long enough that what each worker process
+    /// spends once (its start and its JIT, about 1.5 s of CPU, docs/performance.md) is a small part of its run, as in the
+    /// long runs --parallel is for. 0: not measured.
+    /// </summary>
+    public int LongParallelSchedules => Quick ? 0 : 12_000;
+
     /// <summary>How `check --parallel` starts its worker processes (the CLI's own executable); null: worker threads only.</summary>
     public Exploration.WorkerLaunch? WorkerProcess { get; init; }
 

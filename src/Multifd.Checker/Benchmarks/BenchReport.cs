@@ -146,6 +146,21 @@ public sealed record ParallelCost(RateSample One, RateSample Two, double OneCore
     /// <summary>Two worker processes against one, each started cold: as `check --parallel 2` against `check`.</summary>
     public double ColdSpeedup => OneCold is { } c ? Ratio(Two, c) : 0;
 
+    /// <summary>One long run of a lone worker in a worker process started cold (BenchOptions.LongParallelSchedules).</summary>
+    public RateSample? LongOne { get; init; }
+
+    /// <summary>Cores busy while <see cref="LongOne"/> ran.</summary>
+    public double LongOneCores { get; init; }
+
+    /// <summary>The same long run by two worker processes, as `check --parallel 2` runs it.</summary>
+    public RateSample? LongTwo { get; init; }
+
+    /// <summary>Cores busy while <see cref="LongTwo"/> ran.</summary>
+    public double LongTwoCores { get; init; }
+
+    /// <summary>Two worker processes against one started cold, over the long run; 0 when it was not measured.</summary>
+    public double LongSpeedup => LongOne is { } o && LongTwo is { } t ? Ratio(t, o) : 0;
+
     /// <summary>
     /// The speedup of the mode `check --parallel 2` uses for this many schedules, against what `check` alone runs:
     /// worker processes against a lone worker started cold (as a plain `check` process starts), threads against a lone
