@@ -47,7 +47,11 @@ public static class BenchMarkdown
             Line(md, $"Medians of {c.BareSamples.Count} alternated measurements of {c.Bare.Schedules} schedules each " +
                      $"(decisions/s of the runs: bare (a) pinned {Join(c.BareSamples)}; default {Join(c.ModelSamples)}). " +
                      "Each bare workload runs pinned to one CPU, as a check's threads are, and free; the ratios are taken " +
-                     "against the faster of the two.");
+                     "against the faster of the two." +
+                     (c.RoundRatios.Count == 0 ? "" :
+                         " The targets read the median of the ratios taken round by round, each against the faster bare run of " +
+                         $"the same round: (b)/(a') {JoinRatios(c.AsManyThreadsRoundRatios)}; (b)/(a) {JoinRatios(c.RoundRatios)}; " +
+                         $"(b)/(a0) in schedules/s {JoinRatios(c.FixedRoundRatios)}."));
             Line(md);
         }
 
@@ -228,6 +232,8 @@ public static class BenchMarkdown
         [name, N1(s.SchedulesPerSecond), N1(s.DecisionsPerSchedule), I((long)s.DecisionsPerSecond), N2(s.MsPerSchedule)];
 
     private static string Join(IEnumerable<RateSample> samples) => string.Join(", ", samples.Select(s => I((long)s.DecisionsPerSecond)));
+
+    private static string JoinRatios(IEnumerable<double> ratios) => string.Join(", ", ratios.Select(X));
 
     private static void Table(StringBuilder md, string[] header, IEnumerable<string[]> rows)
     {

@@ -36,7 +36,7 @@ public sealed record BenchOptions
     /// <summary>Schedules per measurement of (a) and (b), and how many times each is measured (alternating).</summary>
     public int RateSchedules => Quick ? 100 : 300;
 
-    public int RateRepeats => Quick ? 2 : 3;
+    public int RateRepeats => Quick ? 2 : 5;
 
     /// <summary>Schedules of the full decision-type breakdown (one engine per schedule).</summary>
     public int BreakdownSchedules => Quick ? 5 : 20;

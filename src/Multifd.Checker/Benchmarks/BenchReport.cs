@@ -43,6 +43,55 @@ public sealed record CoyoteCost(
     public RateSample FixedReference => Faster(BareFixed, BareFixedFree);
 
     private static RateSample Faster(RateSample a, RateSample b) => a.SchedulesPerSecond >= b.SchedulesPerSecond ? a : b;
+
+    /// <summary>Every round's bare workload run free (the rounds of <see cref="BareSamples"/>, in order).</summary>
+    public IReadOnlyList<RateSample> BareFreeSamples { get; init; } = [];
+
+    /// <summary>Every round's bare workload with the model's thread count, pinned.</summary>
+    public IReadOnlyList<RateSample> AsManyThreadsSamples { get; init; } = [];
+
+    /// <summary>Every round's bare workload with the model's thread count, free.</summary>
+    public IReadOnlyList<RateSample> AsManyThreadsFreeSamples { get; init; } = [];
+
+    /// <summary>Every round's fixed bare workload, pinned.</summary>
+    public IReadOnlyList<RateSample> FixedSamples { get; init; } = [];
+
+    /// <summary>Every round's fixed bare workload, free.</summary>
+    public IReadOnlyList<RateSample> FixedFreeSamples { get; init; } = [];
+
+    /// <summary>(b)/(a) in decisions/s, round by round: the model against the faster bare run of the same round.</summary>
+    public IReadOnlyList<double> RoundRatios => PerRound(BareSamples, BareFreeSamples, s => s.DecisionsPerSecond);
+
+    /// <summary>(b)/(a') in decisions/s, round by round.</summary>
+    public IReadOnlyList<double> AsManyThreadsRoundRatios => PerRound(AsManyThreadsSamples, AsManyThreadsFreeSamples, s => s.DecisionsPerSecond);
+
+    /// <summary>(b)/(a0) in schedules/s, round by round.</summary>
+    public IReadOnlyList<double> FixedRoundRatios => PerRound(FixedSamples, FixedFreeSamples, s => s.SchedulesPerSecond);
+
+    /// <summary>
+    /// The median of <paramref name="ratios"/>, or <paramref name="fallback"/> when there are none (a report written
+    /// before the rounds were kept). The targets read these: the two runs of one round are seconds apart, so a ratio
+    /// within a round cancels the machine's slower and faster minutes, which a ratio of two separate medians does not.
+    /// </summary>
+    public static double MedianOr(IReadOnlyList<double> ratios, double fallback)
+    {
+        if (ratios.Count == 0)
+        {
+            return fallback;
+        }
+
+        var sorted = ratios.Order().ToList();
+        var mid = sorted.Count / 2;
+        return sorted.Count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
+
+    private IReadOnlyList<double> PerRound(IReadOnlyList<RateSample> pinned, IReadOnlyList<RateSample> free, Func<RateSample, double> measure)
+    {
+        var n = Math.Min(ModelSamples.Count, Math.Min(pinned.Count, free.Count));
+        return Enumerable.Range(0, n)
+            .Select(i => measure(Faster(pinned[i], free[i])) is var reference and > 0 ? measure(ModelSamples[i]) / reference : 0)
+            .ToList();
+    }
 }
 
 /// <summary>Average decisions per schedule by Coyote scheduling-point type (Acquire, Pause, Default, ...).</summary>

@@ -139,7 +139,14 @@ public static class CoyoteRates
         }
 
         return new CoyoteCost(rounds, MedianByRate(bare), MedianByRate(scenario), bare, scenario, MedianByRate(bareMany),
-            MedianByRate(bareFixed), MedianByRate(bareFree), MedianByRate(bareManyFree), MedianByRate(bareFixedFree));
+            MedianByRate(bareFixed), MedianByRate(bareFree), MedianByRate(bareManyFree), MedianByRate(bareFixedFree))
+        {
+            BareFreeSamples = bareFree,
+            AsManyThreadsSamples = bareMany,
+            AsManyThreadsFreeSamples = bareManyFree,
+            FixedSamples = bareFixed,
+            FixedFreeSamples = bareFixedFree,
+        };
     }
 
     /// <summary>
