@@ -376,11 +376,11 @@ public static class BenchRunner
             large ?? throw new InvalidOperationException("memory: the large sample was not taken"), self.PeakWorkingSet64);
     }
 
-    /// <summary>The targets of issue 8, judged on this run's ratios.</summary>
-    /// <summary>" (rounds 0.48, 0.52, 0.55)": the per-round ratios a target's median was taken of; empty without rounds.</summary>
+    /// <summary>" (median of rounds 0.48, 0.52, 0.55)": the per-round ratios a target's median was taken of; empty without rounds.</summary>
     private static string Rounds(IReadOnlyList<double> ratios) =>
         ratios.Count == 0 ? "" : F($" (median of rounds {string.Join(", ", ratios.Select(x => x.ToString("F2", System.Globalization.CultureInfo.InvariantCulture)))})");
 
+    /// <summary>The targets of issues 8 and 16, judged on this run's ratios.</summary>
     public static IEnumerable<TargetCheck> Targets(BenchReport r)
     {
         if (r.Coyote is { } c)
