@@ -10,17 +10,16 @@ public sealed class PropertySet : IMigrationObserver
 {
     private readonly Action<PropertyViolation> onViolation;
 
-    /// <summary><see cref="Properties"/> as an array: <see cref="On"/> runs at every observation, and a foreach over the
-    /// interface would allocate an enumerator each time.</summary>
-    private readonly Property[] hot;
+    /// <summary>An array: <see cref="On"/> runs at every observation, and a foreach over the interface would allocate an
+    /// enumerator each time.</summary>
+    private readonly Property[] properties;
 
     /// <param name="evidence">What the stream can show (default: the model's).</param>
     /// <param name="position">Where the stream is, for messages (a log's "line N").</param>
     public PropertySet(IReadOnlyList<Property> properties, Action<PropertyViolation> onViolation, Evidence? evidence = null,
         Func<string>? position = null)
     {
-        Properties = properties;
-        hot = [.. properties];
+        this.properties = [.. properties];
         this.onViolation = onViolation;
         foreach (var p in properties)
         {
@@ -29,7 +28,7 @@ public sealed class PropertySet : IMigrationObserver
         }
     }
 
-    public IReadOnlyList<Property> Properties { get; }
+    public IReadOnlyList<Property> Properties => properties;
 
     /// <summary>A fresh instance of every property the checker knows.</summary>
     /// <param name="memory">P13's bounds (the scenario's memory section); null: the defaults.</param>
@@ -55,7 +54,7 @@ public sealed class PropertySet : IMigrationObserver
 
     public void On(Observation o)
     {
-        foreach (var p in hot)
+        foreach (var p in properties)
         {
             try
             {

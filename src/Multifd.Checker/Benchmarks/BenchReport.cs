@@ -73,17 +73,8 @@ public sealed record CoyoteCost(
     /// before the rounds were kept). The targets read these: the two runs of one round are seconds apart, so a ratio
     /// within a round cancels the machine's slower and faster minutes, which a ratio of two separate medians does not.
     /// </summary>
-    public static double MedianOr(IReadOnlyList<double> ratios, double fallback)
-    {
-        if (ratios.Count == 0)
-        {
-            return fallback;
-        }
-
-        var sorted = ratios.Order().ToList();
-        var mid = sorted.Count / 2;
-        return sorted.Count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-    }
+    public static double MedianOr(IReadOnlyList<double> ratios, double fallback) =>
+        VariantCost.Median(ratios.Select(r => (double?)r)) ?? fallback;
 
     private IReadOnlyList<double> PerRound(IReadOnlyList<RateSample> pinned, IReadOnlyList<RateSample> free, Func<RateSample, double> measure)
     {

@@ -378,7 +378,7 @@ public static class BenchRunner
 
     /// <summary>" (median of rounds 0.48, 0.52, 0.55)": the per-round ratios a target's median was taken of; empty without rounds.</summary>
     private static string Rounds(IReadOnlyList<double> ratios) =>
-        ratios.Count == 0 ? "" : F($" (median of rounds {string.Join(", ", ratios.Select(x => x.ToString("F2", System.Globalization.CultureInfo.InvariantCulture)))})");
+        ratios.Count == 0 ? "" : $" (median of rounds {string.Join(", ", ratios.Select(x => F($"{x:F2}")))})";
 
     /// <summary>The targets of issues 8 and 16, judged on this run's ratios.</summary>
     public static IEnumerable<TargetCheck> Targets(BenchReport r)

@@ -44,7 +44,7 @@ public class BenchRatioTests
     [Fact]
     public void AReportWithoutRoundsFallsBackToTheMedians()
     {
-        var cost = Cost(model: [300], bareFixed: [600], bareFixedFree: [500]) with { };
+        var cost = Cost(model: [300], bareFixed: [600], bareFixedFree: [500]);
         var old = new CoyoteCost(cost.BareRounds, cost.Bare, cost.Model, cost.BareSamples, cost.ModelSamples, cost.BareAsManyThreads,
             cost.BareFixed, cost.BareFree, cost.BareAsManyThreadsFree, cost.BareFixedFree);
         Assert.Empty(old.FixedRoundRatios);
